@@ -45,7 +45,7 @@ struct policy_set {
 	size_t nrules;
 };
 
-/* Parse one policies/*.yaml file and append its rules.  Call in file-name
+/* Parse one policies/NAME.yaml file and append its rules.  Call in file-name
  * order.  On error the set is unchanged. */
 int policy_parse(struct policy_set *ps, const char *path, const char *data,
     size_t len, struct diag *err);

@@ -1,0 +1,98 @@
+/*
+ * accord: access requests as code, reconciled.  This file holds the
+ * command table, the global options and the usage text; each command
+ * lives in its own cmd_*.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+#include "util.h"
+
+#define SYNOPSIS \
+	"usage: accord [-C REPO] [--ref REF] [--state DB] [--now TIME] [--json] [-v] COMMAND\n" \
+	"  validate [--base REF] [--format text|github]\n" \
+	"                          check config, policies and requests (PR check)\n" \
+	"  plan [--detailed-exitcode]\n" \
+	"                          what apply would do; changes nothing\n" \
+	"  apply [--max-revoke N]  reconcile once\n" \
+	"  run --every DURATION [--count N] [--max-revoke N]\n" \
+	"                          reconcile on a schedule until stopped\n" \
+	"  audit [--person P] [--platform P] [--target T] [--since T] [--until T]\n" \
+	"        [--action A] [--format table|json|csv]\n" \
+	"  audit verify            check the audit hash chain\n" \
+	"exit: 0 ok, 1 error, 2 changes pending (plan --detailed-exitcode),\n" \
+	"      3 partial, 4 locked, 64 usage\n"
+
+struct command {
+	const char *name;
+	int (*fn)(const struct opts *o, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "validate", cmd_validate },
+	{ "plan", cmd_plan },
+	{ "apply", cmd_apply },
+	{ "run", cmd_run },
+	{ "audit", cmd_audit },
+};
+
+static int
+usage(FILE *f, int rc)
+{
+	fputs(SYNOPSIS, f);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	const char *env;
+	int i;
+	size_t c;
+
+	memset(&o, 0, sizeof(o));
+	o.repo = ".";
+	o.max_revoke = -1;
+	o.state = (env = getenv("ACCORD_STATE")) && *env ? env : "accord.db";
+	o.now = time_now();
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		int more = i + 1 < argc;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			return usage(stdout, EXIT_OK);
+		else if (strcmp(a, "-C") == 0 && more)
+			o.repo = argv[++i];
+		else if (strcmp(a, "--ref") == 0 && more)
+			o.ref = argv[++i];
+		else if (strcmp(a, "--state") == 0 && more)
+			o.state = argv[++i];
+		else if (strcmp(a, "--now") == 0 && more) {
+			if (time_parse(&o.now, argv[++i]) == -1) {
+				fprintf(stderr, "accord: --now: '%s' is not an RFC "
+				    "3339 time such as 2026-12-01T09:00:00Z\n",
+				    argv[i]);
+				return EXIT_USAGE;
+			}
+			o.now_fixed = 1;
+		} else if (strcmp(a, "--json") == 0)
+			o.json = 1;
+		else if (strcmp(a, "-v") == 0)
+			log_verbosity++;
+		else if (strcmp(a, "-vv") == 0)
+			log_verbosity += 2;
+		else {
+			fprintf(stderr, "accord: unknown option '%s'\n", a);
+			return usage(stderr, EXIT_USAGE);
+		}
+	}
+	if (i >= argc)
+		return usage(stderr, EXIT_USAGE);
+	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (strcmp(argv[i], commands[c].name) == 0)
+			return commands[c].fn(&o, argc - i, argv + i);
+	fprintf(stderr, "accord: unknown command '%s'\n", argv[i]);
+	return usage(stderr, EXIT_USAGE);
+}
