@@ -102,7 +102,9 @@ emit(void *arg, const struct audit_row *r)
 		    r->account ? r->account : "-", r->target ? r->target : "-",
 		    r->privilege ? r->privilege : "-",
 		    r->reason ? r->reason : "-",
-		    r->request ? r->request : (r->detail ? r->detail : ""));
+		    r->request ? r->request : r->action[0] == 'r' &&
+		    strncmp(r->action, "run_", 4) == 0 && r->detail ?
+		    r->detail : "-");
 		break;
 	}
 	return 0;

@@ -120,8 +120,8 @@ reconcile(const struct opts *o, int apply)
 	tm.ingest = now_ms() - t;
 	for (i = 0; i < npr; i++)
 		if (!pr[i].ok)
-			log_warn("platform %s skipped: %s", pr[i].cfg->name,
-			    pr[i].err.msg);
+			log_warn("skipping platform %s, nothing is granted or "
+			    "revoked there: %s", pr[i].cfg->name, pr[i].err.msg);
 	t = now_ms();
 	if (apply)
 		apply_recover(st, pr, npr, run, o->now);

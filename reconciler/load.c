@@ -207,8 +207,9 @@ load_approvals(struct snapshot *s, struct repo *r, struct state *st,
 		diag_prefix(err, "approval cache");
 		goto out;
 	}
-	qsort(cache, ncache, sizeof(*cache), cmp_cached);
-	for (i = 0; i < nfiles; i++) {
+	if (ncache)
+		qsort(cache, ncache, sizeof(*cache), cmp_cached);
+	for (i = 0; ncache && i < nfiles; i++) {
 		key.path = files[i].path;
 		hit = bsearch(&key, cache, ncache, sizeof(*cache), cmp_cached);
 		if (hit && strcmp(hit->blob, files[i].blob) == 0)
@@ -339,6 +340,7 @@ snapshot_release(struct snapshot *s)
 		free(lr->entry.path);
 		if (lr->valid) {
 			policy_eval_release(lr->ev, lr->req.ngrants);
+			free(lr->ev);
 			request_release(&lr->req);
 		}
 		approval_release(&lr->appr);

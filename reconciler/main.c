@@ -38,6 +38,26 @@ static const struct command commands[] = {
 	{ "audit", cmd_audit },
 };
 
+/* -v, -vv and --json are global and may also follow the command. */
+static int
+strip_globals(struct opts *o, int argc, char **argv)
+{
+	int i, n = 1;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-v") == 0)
+			log_verbosity++;
+		else if (strcmp(argv[i], "-vv") == 0)
+			log_verbosity += 2;
+		else if (strcmp(argv[i], "--json") == 0)
+			o->json = 1;
+		else
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	return n;
+}
+
 static int
 usage(FILE *f, int rc)
 {
@@ -92,7 +112,8 @@ main(int argc, char **argv)
 		return usage(stderr, EXIT_USAGE);
 	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (strcmp(argv[i], commands[c].name) == 0)
-			return commands[c].fn(&o, argc - i, argv + i);
+			return commands[c].fn(&o, strip_globals(&o, argc - i,
+			    argv + i), argv + i);
 	fprintf(stderr, "accord: unknown command '%s'\n", argv[i]);
 	return usage(stderr, EXIT_USAGE);
 }

@@ -21,6 +21,8 @@ grants:
     privilege: SELECT
   - platform: warehouse
     target: role:analyst_sales' Bob bob@example.com $APPROVED
+Q4_MERGE=$(ar_head)
+BRANCH_COMMIT=$(git -C "$AR" rev-parse "$Q4_MERGE^2")
 ar_pr finance-app requests/carol/finance-app.yaml 'requester: carol@example.com
 reason: nightly export job
 duration: 14d
@@ -29,20 +31,19 @@ grants:
     target: table:sales.customers
     privilege: SELECT
     grantee: role:finance_app' Bob bob@example.com $APPROVED
-MERGE=$(ar_head)
-BRANCH_COMMIT=$(git -C "$AR" rev-parse "$MERGE^2")
+TIP=$(ar_head)
 EXPIRES=$(t_add $APPROVED $((30 * 86400)))
 
 # --- plan: says what apply would do, changes nothing ------------------------
 exit_is 0 "plan exits 0" acc --now $NOW plan
 like "$OUT" "$REQ" "human plan names the request path"
-like "$OUT" "Q4 revenue analysis" "human plan gives the reason"
+like "$OUT" "\[request\]" "human plan gives the change's reason"
 like "$OUT" "sales\.orders" "human plan names the target"
 
 exit_is 2 "plan --detailed-exitcode exits 2 with changes pending" acc --now $NOW plan --detailed-exitcode
 
 exit_is 0 "plan --json exits 0" acc --now $NOW --json plan
-is "$(ojv 'd["commit"]')" "$MERGE" "plan: commit is the branch tip"
+is "$(ojv 'd["commit"]')" "$TIP" "plan: commit is the branch tip"
 is "$(ojv 'len(d["changes"])')" 3 "plan: three changes"
 is "$(ojv 'len(sel(d["changes"], action="grant", reason="request"))')" 3 "plan: all are grants for a request"
 is "$(ojv 'd["errors"]')" "[]" "plan: no errors"
@@ -58,7 +59,7 @@ is "$(aud 'len(d["rows"])')" 0 "plan wrote no grant audit row"
 
 # --- apply ------------------------------------------------------------------
 exit_is 0 "apply exits 0" acc --now $NOW --json apply
-is "$(ojv 'd["commit"]')" "$MERGE" "apply: commit"
+is "$(ojv 'd["commit"]')" "$TIP" "apply: commit"
 is "$(ojv 'len(sel(d["changes"], action="grant", outcome="done"))')" 3 "apply: three grants done"
 is "$(ojv 'len(sel(d["changes"], outcome="failed"))')" 0 "apply: none failed"
 C='sel(d["changes"], target="table:sales.orders")[0]'
@@ -86,7 +87,7 @@ audit_json
 R='sel(d["rows"], action="grant", target="table:sales.orders")'
 is "$(aud "len($R)")" 1 "audit: one grant row for sales.orders"
 is "$(aud "$R[0]['approvers']")" bob@example.com "audit: approvers"
-is "$(aud "$R[0]['commit_sha']")" "$MERGE" "audit: commit_sha is the merge commit"
+is "$(aud "$R[0]['commit_sha']")" "$Q4_MERGE" "audit: commit_sha is the request's merge commit"
 isnt "$(aud "$R[0]['commit_sha']")" "$BRANCH_COMMIT" "audit: not the requester's commit"
 is "$(aud "$R[0]['request']")" $REQ "audit: request path"
 is "$(aud "$R[0]['person']")" alice@example.com "audit: person"
@@ -95,7 +96,7 @@ is "$(aud "$R[0]['privilege']")" SELECT "audit: privilege"
 is "$(aud "$R[0]['expires_at']")" "$EXPIRES" "audit: expires_at"
 is "$(aud "$R[0]['at']")" $NOW "audit: at is the run's clock"
 R='sel(d["rows"], action="grant", target="role:analyst_sales")'
-is "$(aud "$R[0]['approvers'] + ' ' + $R[0]['commit_sha']")" "bob@example.com $MERGE" "audit: membership row too"
+is "$(aud "$R[0]['approvers'] + ' ' + $R[0]['commit_sha']")" "bob@example.com $Q4_MERGE" "audit: membership row too"
 is "$(aud 'len(sel(d["rows"], action="grant"))')" 3 "audit: three grant rows"
 is "$(aud 'len(sel(d["rows"], action="run_started")) >= 1 and len(sel(d["rows"], action="run_finished")) >= 1')" true \
     "audit: run_started and run_finished rows"

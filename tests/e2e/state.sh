@@ -97,7 +97,7 @@ exit_is 0 "audit --format csv" acc audit --format csv
 is "$(printf '%s\n' "$OUT" | head -n 1)" \
     "seq,at,run,action,platform,account,person,target,privilege,request,commit_sha,approvers,expires_at,reason,detail,prev_hash,hash" \
     "csv header: the 17 columns"
-is "$(printf '%s\n' "$OUT" | python3 -c 'import csv,sys; print(sum(1 for _ in csv.reader(sys.stdin)) - 1)')" "$ALL" \
+is "$(printf '%s\n' "$OUT" | "$PY" -c 'import csv,sys; print(sum(1 for _ in csv.reader(sys.stdin)) - 1)')" "$ALL" \
     "csv: one record per row"
 exit_is 0 "audit (table)" acc audit
 like "$OUT" "table:sales\.orders" "table output shows the rows"

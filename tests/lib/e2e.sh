@@ -175,13 +175,18 @@ bail() {
 
 # --- JSON -----------------------------------------------------------------
 
+# The interpreter itself, not a version manager's shim (which costs most
+# of a second per call).
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+[ -x "$PY" ] || PY=python3
+
 # jv EXPR: evaluate a Python expression over the JSON document on stdin
 # (bound to d).  sel(list, k=v...) keeps the objects whose fields equal
 # the given values.  Strings print bare, everything else as JSON; a
 # document that does not parse prints "BAD-JSON: ..." so that the
 # assertion using it fails with a reason.
 jv() {
-	python3 -c '
+	"$PY" -c '
 import json, sys
 def sel(lst, **kw):
     return [x for x in (lst or []) if all(x.get(k) == v for k, v in kw.items())]

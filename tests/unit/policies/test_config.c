@@ -11,9 +11,17 @@ static const char *const pg_keys[] = { "dsn_env", NULL };
 static const char *const pg_kinds[] = { "role", "table", "schema", "database", NULL };
 static const char *const scim_keys[] = { "token_env", NULL };
 static const char *const scim_kinds[] = { "group", NULL };
+static const char *const sf_keys[] = {
+	"account", "user", "role", "warehouse", "auth", "private_key_file",
+	"token_env", NULL
+};
+static const char *const sf_kinds[] = {
+	"role", "table", "schema", "database", "warehouse", NULL
+};
 static const struct type_info types[] = {
 	{ "postgres", pg_keys, pg_kinds, NULL },
 	{ "scim", scim_keys, scim_kinds, NULL },
+	{ "snowflake", sf_keys, sf_kinds, NULL },
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 
@@ -158,6 +166,51 @@ test_good(void)
 	config_release(NULL);
 }
 
+/* The example of DESIGN §2.1, verbatim. */
+static const char design[] =
+    "version: 1\n"
+    "branch: main                      # the branch whose tip is the desired state\n"
+    "groups:                           # named sets of people (emails or globs)\n"
+    "  data-owners: [bob@example.com, carol@example.com]\n"
+    "  oncall: [dave@example.com]\n"
+    "platforms:\n"
+    "  warehouse:                      # platform name used in requests\n"
+    "    type: postgres                # connector type\n"
+    "    dsn_env: WAREHOUSE_DSN        # secrets only ever come from env or files\n"
+    "    managed: [\"role:analyst_*\", \"table:sales.*\"]   # targets accord owns\n"
+    "    protected_accounts: [postgres, etl_service]    # never touched\n"
+    "    drift: enforce                # enforce: revoke unrequested grants on\n"
+    "                                  # managed targets; report: only list them\n"
+    "    accounts:                     # person -> platform account\n"
+    "      match: email-local          # email | email-local | map\n"
+    "      map: {alice@example.com: alice_w}\n"
+    "  snowflake:\n"
+    "    type: snowflake\n"
+    "    url: https://xy12345.snowflakecomputing.com   # tests point this at loopback\n"
+    "    token_env: SNOWFLAKE_TOKEN\n"
+    "    managed: [\"role:*\"]\n"
+    "notify:\n"
+    "  slack: {webhook_env: SLACK_WEBHOOK_URL}\n"
+    "  email: {smtp_url: \"smtp://127.0.0.1:2525\", from: accord@example.com}\n"
+    "safety:\n"
+    "  max_revoke: 50                  # refuse a run that would revoke more (§6)\n";
+
+static void
+test_design_example(void)
+{
+	struct config c;
+	struct diag err;
+
+	diag_clear(&err);
+	if (!ok(parse(&c, design, &err) == 0, "DESIGN §2.1 example parses"))
+		printf("#   %s:%d:%d: %s\n", err.file, err.line, err.column, err.msg);
+	else {
+		ok(c.nplatforms == 2 && c.platforms[1].ti == &types[2] &&
+		    c.platforms[0].drift == DRIFT_ENFORCE, "its platforms");
+		config_release(&c);
+	}
+}
+
 static void
 test_defaults(void)
 {
@@ -193,7 +246,7 @@ test_errors(void)
 	    "groups cannot contain groups", "nested group refused");
 	fails_at("version: 1\ngroups:\n  \"a b\": [a@x.com]\n", 3, 3, "group name", "bad group name");
 	fails_at("version: 1\nplatforms:\n  wh:\n    type: oracle\n", 4, 11,
-	    "unknown platform type 'oracle' (known: postgres, scim)", "unknown type");
+	    "unknown platform type 'oracle' (known: postgres, scim, snowflake)", "unknown type");
 	fails_at("version: 1\nplatforms:\n  wh:\n    dsn_env: X\n", 4, 5,
 	    "missing required key 'type'", "type required");
 	fails_at("version: 1\nplatforms:\n  wh:\n    type: postgres\n    password: hunter2\n", 5, 5,
@@ -250,6 +303,7 @@ main(void)
 {
 	test_good();
 	test_defaults();
+	test_design_example();
 	test_errors();
 	return tap_done();
 }

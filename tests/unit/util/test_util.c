@@ -4,6 +4,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "strmap.h"
 #include "util.h"
 #include "../../lib/tap.h"
 
@@ -80,9 +81,35 @@ test_diag(void)
 	is_str(line, "r.yaml:3:5: loading: bad key", "formatted with mark");
 }
 
+static void
+test_strmap(void)
+{
+	struct strmap m = STRMAP_INIT;
+	char key[32];
+	size_t v = 0, i, bad = 0;
+
+	ok(!strmap_get(&m, "x", &v), "empty map finds nothing");
+	for (i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "k%zu", i);
+		strmap_put(&m, key, i);
+	}
+	for (i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "k%zu", i);
+		if (!strmap_get(&m, key, &v) || v != i)
+			bad++;
+	}
+	is_int(bad, 0, "5000 keys survive growth");
+	strmap_put(&m, "k7", 99);
+	ok(strmap_get(&m, "k7", &v) && v == 99, "put replaces");
+	is_int(m.n, 5000, "replace does not add");
+	ok(!strmap_get(&m, "k5000", NULL), "absent key");
+	strmap_release(&m);
+}
+
 int
 main(void)
 {
+	test_strmap();
 	test_buf();
 	test_time();
 	test_glob();
