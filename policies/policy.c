@@ -6,7 +6,6 @@
  * never satisfies two steps.  Every verdict carries one sentence saying
  * why, naming the deciding rule as policies/FILE.yaml#N.
  */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 

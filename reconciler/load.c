@@ -153,9 +153,10 @@ load_request(struct snapshot *s, struct repo *r, struct state *st,
 	}
 	if (repo_blob(r, lr->entry.blob, YML_MAX_BYTES, &data, &len,
 	    &lr->error) == -1) {
-		if (lr->error.file[0] == '\0')
-			snprintf(lr->error.file, sizeof(lr->error.file), "%s",
-			    lr->entry.path);
+		/* the whole file is at fault (too large, unreadable) */
+		snprintf(lr->error.file, sizeof(lr->error.file), "%s",
+		    lr->entry.path);
+		lr->error.line = lr->error.column = 1;
 	} else if (request_parse(&lr->req, lr->entry.path, data, len, &s->cfg,
 	    &lr->error) == 0) {
 		memcpy(lr->req.blob, lr->entry.blob, 41);
@@ -172,6 +173,29 @@ load_request(struct snapshot *s, struct repo *r, struct state *st,
 			log_warn("request cache: %s", err.msg);
 		free(json);
 	}
+}
+
+/*
+ * A request naming a target accord does not manage is invalid as a whole:
+ * it could never be reconciled (ingest reads managed targets only), and
+ * applying the rest of it would grant half of what was approved.
+ */
+static int
+check_managed(const struct snapshot *s, struct loaded_request *lr)
+{
+	size_t j;
+
+	for (j = 0; j < lr->req.ngrants; j++) {
+		const struct grant_req *g = &lr->req.grants[j];
+		const struct platform_cfg *pc = config_platform(&s->cfg,
+		    g->platform);
+		if (pc && !config_is_managed(pc, g->target))
+			return diag_setat(&lr->error, lr->req.path, g->line,
+			    g->column, "target %s is not managed by accord on "
+			    "platform %s (add it to 'managed' in accord.yaml)",
+			    g->target, g->platform);
+	}
+	return 0;
 }
 
 static int
@@ -309,6 +333,10 @@ load(struct snapshot *s, struct repo *r, const char *ref, struct state *st,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < n; i++) {
 		struct loaded_request *lr = &s->reqs[i];
+		if (lr->valid && check_managed(s, lr) == -1) {
+			request_release(&lr->req);
+			lr->valid = 0;
+		}
 		if (!lr->valid)
 			continue;
 		lr->ev = xcalloc(lr->req.ngrants ? lr->req.ngrants : 1,

@@ -571,26 +571,13 @@ struct diag *
 snapshot_errors(const struct snapshot *s, size_t *n)
 {
 	struct diag *d = NULL;
-	size_t nd = 0, ad = 0, i, j;
+	size_t nd = 0, ad = 0, i;
 
 	for (i = 0; i < s->nreqs; i++) {
 		const struct loaded_request *lr = &s->reqs[i];
 		if (!lr->valid) {
 			d = xgrow(d, sizeof(*d), nd, &ad);
 			d[nd++] = lr->error;
-			continue;
-		}
-		for (j = 0; j < lr->req.ngrants; j++) {
-			const struct grant_req *g = &lr->req.grants[j];
-			const struct platform_cfg *pc =
-			    config_platform(&s->cfg, g->platform);
-			if (pc == NULL || config_is_managed(pc, g->target))
-				continue;
-			d = xgrow(d, sizeof(*d), nd, &ad);
-			diag_setat(&d[nd++], lr->req.path, g->line, g->column,
-			    "target %s is not managed by accord on platform %s "
-			    "(add it to 'managed' in accord.yaml)", g->target,
-			    g->platform);
 		}
 	}
 	*n = nd;

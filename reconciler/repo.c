@@ -387,6 +387,27 @@ repo_entries_free(struct repo_entry *e, size_t n)
 }
 
 /*
+ * Trees loaded during one step of the walk.  The parent's trees of one
+ * step are the child's trees of the next, so each step keeps what it
+ * loaded for the following one and frees the rest: every tree on the
+ * walk is read from the object database once.
+ */
+struct memo {
+	git_tree **t;
+	size_t n, alloc;
+};
+
+static void
+memo_clear(struct memo *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		git_tree_free(m->t[i]);
+	m->n = 0;
+}
+
+/*
  * State of the approval walk.  A file is open while its blob in the
  * commit being visited equals its blob at the tip.  Every directory that
  * holds a file counts the open files beneath it, so that a changed
@@ -407,6 +428,7 @@ struct walk {
 	size_t nopen;
 	unsigned char *seen;	/* check_tip: found at the tip */
 	struct path path;
+	struct memo prev, next;	/* trees of the last step and this one */
 	git_commit *child;	/* the commit files close with */
 	struct approval cur;	/* its approval facts, once computed */
 	int have_cur;
@@ -487,7 +509,49 @@ walk_release(struct walk *w)
 	free(w->open);
 	free(w->seen);
 	free(w->path.p);
+	memo_clear(&w->prev);
+	memo_clear(&w->next);
+	free(w->prev.t);
+	free(w->next.t);
 	approval_release(&w->cur);
+}
+
+/* The tree with id `id`, owned by the walk until the step after next. */
+static int
+walk_tree(struct walk *w, const git_oid *id, git_tree **out)
+{
+	size_t i;
+
+	for (i = 0; i < w->next.n; i++)
+		if (git_oid_equal(git_tree_id(w->next.t[i]), id)) {
+			*out = w->next.t[i];
+			return 0;
+		}
+	w->next.t = xgrow(w->next.t, sizeof(git_tree *), w->next.n,
+	    &w->next.alloc);
+	for (i = 0; i < w->prev.n; i++)
+		if (git_oid_equal(git_tree_id(w->prev.t[i]), id)) {
+			*out = w->prev.t[i];
+			w->prev.t[i] = w->prev.t[--w->prev.n];
+			w->next.t[w->next.n++] = *out;
+			return 0;
+		}
+	if (git_tree_lookup(out, w->r->git, id) < 0)
+		return -1;
+	w->next.t[w->next.n++] = *out;
+	return 0;
+}
+
+/* End of a step: what this step loaded is kept for the next one. */
+static void
+walk_step(struct walk *w)
+{
+	struct memo m;
+
+	memo_clear(&w->prev);
+	m = w->prev;
+	w->prev = w->next;
+	w->next = m;
 }
 
 static void
@@ -609,7 +673,6 @@ walk_diff(struct walk *w, git_tree *a, git_tree *b, size_t plen,
 		const git_tree_entry *eb = NULL;
 		git_object_t type = git_tree_entry_type(ea);
 		git_tree *sa = NULL, *sb = NULL;
-		int rc;
 
 		while (j < nb) {
 			const git_tree_entry *e = git_tree_entry_byindex(b, j);
@@ -638,18 +701,13 @@ walk_diff(struct walk *w, git_tree *a, git_tree *b, size_t plen,
 		len = path_set(&w->path, plen, git_tree_entry_name(ea), 1);
 		if (!dir_has_open(w, len - 1))
 			continue;
-		if (git_tree_lookup(&sa, w->r->git, git_tree_entry_id(ea)) < 0 ||
+		if (walk_tree(w, git_tree_entry_id(ea), &sa) < 0 ||
 		    (eb && git_tree_entry_type(eb) == GIT_OBJECT_TREE &&
-		    git_tree_lookup(&sb, w->r->git, git_tree_entry_id(eb)) < 0)) {
+		    walk_tree(w, git_tree_entry_id(eb), &sb) < 0)) {
 			w->path.p[len - 1] = '\0';
-			diag_set(err, "%s: %s", w->path.p, lg_msg());
-			git_tree_free(sa);
-			return -1;
+			return diag_set(err, "%s: %s", w->path.p, lg_msg());
 		}
-		rc = walk_diff(w, sa, sb, len, err);
-		git_tree_free(sa);
-		git_tree_free(sb);
-		if (rc == -1)
+		if (walk_diff(w, sa, sb, len, err) == -1)
 			return -1;
 	}
 	return 0;
@@ -661,13 +719,12 @@ static int
 walk_check_tip(struct walk *w, git_tree *t, size_t plen, struct diag *err)
 {
 	size_t i, n = git_tree_entrycount(t), k, len;
+	char hex[41];
+	git_tree *sub;
 
 	for (i = 0; i < n; i++) {
 		const git_tree_entry *ent = git_tree_entry_byindex(t, i);
 		git_object_t type = git_tree_entry_type(ent);
-		git_tree *sub = NULL;
-		char hex[41];
-		int rc;
 
 		if (type == GIT_OBJECT_BLOB) {
 			path_set(&w->path, plen, git_tree_entry_name(ent), 0);
@@ -683,13 +740,11 @@ walk_check_tip(struct walk *w, git_tree *t, size_t plen, struct diag *err)
 		len = path_set(&w->path, plen, git_tree_entry_name(ent), 1);
 		if (!dir_has_open(w, len - 1))
 			continue;
-		if (git_tree_lookup(&sub, w->r->git, git_tree_entry_id(ent)) < 0) {
+		if (walk_tree(w, git_tree_entry_id(ent), &sub) < 0) {
 			w->path.p[len - 1] = '\0';
 			return diag_set(err, "%s: %s", w->path.p, lg_msg());
 		}
-		rc = walk_check_tip(w, sub, len, err);
-		git_tree_free(sub);
-		if (rc == -1)
+		if (walk_check_tip(w, sub, len, err) == -1)
 			return -1;
 	}
 	return 0;
@@ -703,7 +758,7 @@ repo_approvals(struct repo *r, const char *tip,
 {
 	struct walk w;
 	git_commit *c = NULL, *p = NULL;
-	git_tree *ct = NULL, *pt = NULL;
+	git_tree *ct, *pt;
 	git_oid cached;
 	char hex[41];
 	int have_cached = 0, rc = -1;
@@ -718,7 +773,7 @@ repo_approvals(struct repo *r, const char *tip,
 		have_cached = 1;
 	if (commit_lookup(r, tip, &c, err) == -1)
 		goto out;
-	if (git_commit_tree(&ct, c) < 0) {
+	if (walk_tree(&w, git_commit_tree_id(c), &ct) < 0) {
 		diag_set(err, "tree of commit %s: %s", tip, lg_msg());
 		goto out;
 	}
@@ -730,6 +785,7 @@ repo_approvals(struct repo *r, const char *tip,
 			    files[i].path, files[i].blob, tip);
 			goto out;
 		}
+	walk_step(&w);
 	while (w.nopen) {
 		w.child = c;
 		if (have_cached && git_oid_equal(git_commit_id(c), &cached)) {
@@ -753,19 +809,22 @@ repo_approvals(struct repo *r, const char *tip,
 			    lg_msg());
 			goto out;
 		}
-		if (git_commit_tree(&pt, p) < 0) {
-			oid_hex(hex, git_commit_id(p));
-			diag_set(err, "tree of commit %s: %s", hex, lg_msg());
-			goto out;
+		/* equal root trees: nothing changed, nothing to read */
+		if (!git_oid_equal(git_commit_tree_id(c),
+		    git_commit_tree_id(p))) {
+			if (walk_tree(&w, git_commit_tree_id(c), &ct) < 0 ||
+			    walk_tree(&w, git_commit_tree_id(p), &pt) < 0) {
+				oid_hex(hex, git_commit_id(c));
+				diag_set(err, "trees of commit %s and its parent: "
+				    "%s", hex, lg_msg());
+				goto out;
+			}
+			if (walk_diff(&w, ct, pt, 0, err) == -1)
+				goto out;
 		}
-		if (!git_oid_equal(git_tree_id(ct), git_tree_id(pt)) &&
-		    walk_diff(&w, ct, pt, 0, err) == -1)
-			goto out;
-		git_tree_free(ct);
+		walk_step(&w);
 		git_commit_free(c);
-		ct = pt;
 		c = p;
-		pt = NULL;
 		p = NULL;
 		approval_release(&w.cur);
 		w.have_cur = 0;
@@ -775,8 +834,6 @@ out:
 	if (rc == -1)
 		for (i = 0; i < n; i++)
 			approval_release(&out[i]);
-	git_tree_free(pt);
-	git_tree_free(ct);
 	git_commit_free(p);
 	git_commit_free(c);
 	walk_release(&w);

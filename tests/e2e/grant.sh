@@ -40,6 +40,10 @@ like "$OUT" "$REQ" "human plan names the request path"
 like "$OUT" "\[request\]" "human plan gives the change's reason"
 like "$OUT" "sales\.orders" "human plan names the target"
 
+exit_is 0 "plan -v" acc --now $NOW -v plan
+like "$ERR" "^accord: timing: load=[0-9]+ms approvals=[0-9]+ms eval=[0-9]+ms ingest=[0-9]+ms plan=[0-9]+ms apply=[0-9]+ms total=[0-9]+ms maxrss=[0-9]+kB$" \
+    "plan -v prints the timing line"
+
 exit_is 2 "plan --detailed-exitcode exits 2 with changes pending" acc --now $NOW plan --detailed-exitcode
 
 exit_is 0 "plan --json exits 0" acc --now $NOW --json plan

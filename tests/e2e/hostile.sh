@@ -57,8 +57,9 @@ first_line() { grep -n -- "$2" "$1" | grep -v '^[0-9]*:#' | head -n 1 | cut -d: 
 ANCHOR_LINE=$(first_line "$H/anchor.yaml" '&')
 TAG_LINE=$(first_line "$H/tag.yaml" '!')
 DUP_LINE=$(awk -F: '/^[a-z_]+:/ { if (seen[$1]++) { print NR; exit } }' "$H/duplicate-key.yaml")
-UNMANAGED_LINE=$(first_line "$T/unmanaged.yaml" 'finance.ledger')
-[ -n "$ANCHOR_LINE" ] && [ -n "$TAG_LINE" ] && [ -n "$DUP_LINE" ] || bail "expected lines not found in the corpus"
+# The grant's list item ("- platform: ...") holding the unmanaged target.
+UNMANAGED_LINE=$(awk '/^  - / { item = NR } /finance\.ledger/ { print item; exit }' "$T/unmanaged.yaml")
+[ -n "$ANCHOR_LINE" ] && [ -n "$TAG_LINE" ] && [ -n "$DUP_LINE" ] && [ -n "$UNMANAGED_LINE" ] || bail "expected lines not found in the corpus"
 
 NOW=2026-03-02T00:00:00Z
 exit_is 0 "apply exits 0: invalid requests are reported, the run is not partial" acc --now $NOW --json apply

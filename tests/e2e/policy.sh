@@ -65,7 +65,12 @@ grants:
     privilege: SELECT' 2026-03-01T15:00:00Z "Approved-by: Carol <carol@example.com>"
 
 NOW=2026-03-02T00:00:00Z
+exit_is 0 "plan" acc --now $NOW plan
+like "$OUT" "pending" "plan: lists requests pending approval"
+like "$OUT" "$SELF" "plan: the self-approved request is pending"
 exit_is 0 "plan --json" acc --now $NOW --json plan
+is "$(ojv "[(p['request'], p['needed']) for p in d.get('pending', []) if p['request'] == '$SELF']")" "[[\"$SELF\", 1]]" \
+    "plan: pending, one approval needed"
 is "$(ojv 'len(sel(d["changes"], person="alice@example.com"))')" 0 "plan: nothing for a self-approved request"
 is "$(ojv 'len(sel(d["changes"], action="grant", target="role:analyst_admin"))')" 0 "plan: no grant of a denied role"
 is "$(ojv 'len(sel(d["changes"], action="grant", target="table:sales.invoices"))')" 0 "plan: no grant of an unmatched target"

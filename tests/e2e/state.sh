@@ -70,6 +70,8 @@ like "$ERR" "$BG" "stderr names the holder's pid"
 exit_is 4 "apply --json while locked exits 4" acc --now 2026-03-04T12:00:00Z --json apply
 kill $BG 2>/dev/null
 wait $BG 2>/dev/null
+T_CMD="run --every 1h (background)"
+t_sanitizer "$T/bg.err"
 is "$(pg_member carol analyst_sales)" t "PostgreSQL: the background run applied carol's request"
 exit_is 0 "apply once the holder is gone" acc --now 2026-03-04T13:00:00Z apply
 

@@ -142,7 +142,17 @@ run() {
 	RC=$?
 	OUT=$(cat "$T/.out")
 	ERR=$(cat "$T/.err")
+	t_sanitizer "$T/.err"
 	return 0
+}
+
+# Under `make check` the binary carries ASan/UBSan, whose reports do not
+# always change the exit code: any report is a failed test of its own.
+t_sanitizer() {
+	if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1" 2>/dev/null; then
+		fail "sanitizer report from: $T_CMD"
+		grep -E -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1" | head -n 40 | awk '{print "#   " $0}'
+	fi
 }
 
 # exit_is CODE NAME CMD...

@@ -168,6 +168,42 @@ test_parse_errors(void)
 	}
 }
 
+/* The example of DESIGN §2.3, verbatim. */
+static void
+test_design_example(void)
+{
+	static const char y[] =
+	    "rules:\n"
+	    "  - platform: warehouse\n"
+	    "    targets: [\"table:sales.*\", \"role:analyst_*\"]\n"
+	    "    privileges: [SELECT, member]\n"
+	    "    requesters: [\"*@example.com\"]\n"
+	    "    approvers: [\"group:data-owners\"]\n"
+	    "    min_approvals: 1\n"
+	    "    default_duration: 7d\n"
+	    "    max_duration: 90d\n"
+	    "  - platform: warehouse\n"
+	    "    targets: [\"table:finance.*\"]\n"
+	    "    requesters: [\"group:finance\"]\n"
+	    "    require:                      # every step must be met; one person\n"
+	    "      - {from: [\"group:data-owners\"], min: 1}   # counts in one step only\n"
+	    "      - {from: [\"group:security\"], min: 1}\n"
+	    "    max_duration: 14d\n"
+	    "  - platform: \"*\"\n"
+	    "    targets: [\"role:*admin*\"]\n"
+	    "    deny: true\n";
+	struct policy_set set = { NULL, 0 };
+	struct diag err;
+
+	diag_clear(&err);
+	if (!ok(policy_parse(&set, "policies/example.yaml", y, strlen(y), &err) == 0,
+	    "DESIGN §2.3 example parses"))
+		printf("#   %s:%d:%d: %s\n", err.file, err.line, err.column, err.msg);
+	ok(set.nrules == 3 && set.rules[1].nsteps == 2 && set.rules[2].deny,
+	    "its rules");
+	policy_set_release(&set);
+}
+
 static void
 test_match(void)
 {
@@ -433,6 +469,7 @@ main(void)
 	}
 	test_parse();
 	test_parse_errors();
+	test_design_example();
 	test_match();
 	test_approvals();
 	test_eval();

@@ -21,16 +21,19 @@ pg_check(const char *target, char *why, size_t whysz)
 static const char *const pg_keys[] = { "dsn_env", NULL };
 static const char *const pg_kinds[] = { "role", "table", "schema", "database", NULL };
 static const char *const scim_kinds[] = { "group", NULL };
+static const char *const sf_kinds[] = { "role", "table", "warehouse", NULL };
 static const struct type_info types[] = {
 	{ "postgres", pg_keys, pg_kinds, pg_check },
 	{ "scim", NULL, scim_kinds, NULL },
+	{ "snowflake", NULL, sf_kinds, NULL },
 };
 
 static const char cfg_yaml[] =
     "version: 1\n"
     "platforms:\n"
     "  warehouse: {type: postgres, dsn_env: DSN}\n"
-    "  idp: {type: scim}\n";
+    "  idp: {type: scim}\n"
+    "  snowflake: {type: snowflake}\n";
 
 static struct config cfg;
 
@@ -131,6 +134,38 @@ test_good(void)
 	request_release(&r);
 }
 
+/* The example of DESIGN §2.2, verbatim. */
+static void
+test_design_example(void)
+{
+	static const char y[] =
+	    "requester: alice@example.com\n"
+	    "reason: Q4 revenue analysis\n"
+	    "duration: 30d                     # or expires: 2027-01-31T00:00:00Z\n"
+	    "starts: 2026-12-01T09:00:00Z      # optional\n"
+	    "grants:\n"
+	    "  - platform: warehouse\n"
+	    "    target: table:sales.orders\n"
+	    "    privilege: SELECT\n"
+	    "  - platform: warehouse\n"
+	    "    target: role:analyst_sales    # role membership: privilege defaults to member\n"
+	    "  - platform: snowflake\n"
+	    "    target: role:REPORTING\n"
+	    "    grantee: role:FINANCE_APP     # optional: share with a role/group/service\n"
+	    "                                  # account instead of the requester\n";
+	struct request r;
+	struct diag err;
+
+	diag_clear(&err);
+	if (!ok(parse(&r, y, &err) == 0, "DESIGN §2.2 example parses"))
+		printf("#   %s:%d:%d: %s\n", err.file, err.line, err.column, err.msg);
+	else {
+		ok(r.ngrants == 3 && strcmp(r.grants[2].grantee, "role:FINANCE_APP") == 0 &&
+		    strcmp(r.grants[1].privilege, "member") == 0, "its grants");
+		request_release(&r);
+	}
+}
+
 static void
 test_errors(void)
 {
@@ -162,7 +197,7 @@ test_errors(void)
 	fails_at("requester: a@x.com\nreason: r\ngrants: []\n", 3, 9, "non-empty list", "empty grants");
 	fails_at(HEAD "  - warehouse\n", 4, 5, "grant must be a map", "grant not a map");
 	fails_at(HEAD "  - platform: lake\n    target: role:x\n", 4, 15,
-	    "unknown platform 'lake' (configured: warehouse, idp)", "unknown platform");
+	    "unknown platform 'lake' (configured: warehouse, idp, snowflake)", "unknown platform");
 	fails_at(HEAD "  - target: role:x\n", 4, 5, "missing required key 'platform'", "platform required");
 	fails_at(HEAD "  - platform: warehouse\n    target: view:x\n", 5, 13,
 	    "no target kind 'view' (kinds: role, table, schema, database)", "unknown target kind");
@@ -249,11 +284,12 @@ main(void)
 	struct diag err;
 
 	if (config_parse(&cfg, "accord.yaml", cfg_yaml, strlen(cfg_yaml), types,
-	    2, &err) == -1) {
+	    3, &err) == -1) {
 		printf("# config: %s\n", err.msg);
 		return 1;
 	}
 	test_good();
+	test_design_example();
 	test_errors();
 	test_json();
 	config_release(&cfg);
