@@ -4,9 +4,10 @@
  * at that commit (never the working tree), and finding, for every request
  * file, the first-parent commit where its current blob appeared (DESIGN
  * §3).  The approval search is one walk down the first-parent chain for
- * all files at once; each step compares the two commits' trees by id and
- * descends only into changed subtrees that still hold an unresolved file,
- * which keeps the cost proportional to what changed (see PERF.md).
+ * all files at once; each step compares tree ids and descends only into
+ * changed subtrees that still hold an unresolved file, which keeps the
+ * cost proportional to what changed (see PERF.md: no per-file history
+ * walks, no git_diff_tree_to_tree).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,17 @@ repo_open(struct repo **out, const char *path, struct diag *err)
 
 	*out = NULL;
 	git_libgit2_init();	/* refcounted by libgit2; repo_free shuts down */
+	/*
+	 * accord reads each object about once per run, so libgit2's object
+	 * cache only grows memory (130 MB for the approval walk over 5k
+	 * commits) and costs time; and git itself does not re-hash objects
+	 * on read (zlib's checksum still catches corruption).  Together
+	 * these halve the approval walk.  Both are process-wide, and set
+	 * here rather than once in case the program initialised libgit2
+	 * before.
+	 */
+	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	if (git_repository_open_ext(&git, path, 0, NULL) < 0) {
 		diag_set(err, "cannot open git repository at %s: %s", path,
 		    lg_msg());
@@ -387,78 +399,66 @@ repo_entries_free(struct repo_entry *e, size_t n)
 }
 
 /*
- * Trees loaded during one step of the walk.  The parent's trees of one
- * step are the child's trees of the next, so each step keeps what it
- * loaded for the following one and frees the rest: every tree on the
- * walk is read from the object database once.
+ * The approval walk keeps, for every directory that holds a requested
+ * file, the id of its tree in the commit being visited (the child).  One
+ * step reads the first parent's root tree and, where a directory's id in
+ * the parent differs from the remembered one, that directory's tree in
+ * the parent, and so on down; a file whose entry there is not its tip
+ * blob closes with the child.  The child's trees are never read again:
+ * the ids remembered from the previous step stand for them, so every
+ * tree on the walk is read once.  A file is open while its blob in the
+ * visited commit equals its blob at the tip.
  */
-struct memo {
-	git_tree **t;
-	size_t n, alloc;
+struct wdir {
+	char *name;		/* last path component; "" for the root */
+	git_oid id;		/* tree id in the visited commit */
+	size_t *files, nfiles, files_alloc;	/* indices into walk.files */
+	size_t *subs, nsubs, subs_alloc;	/* indices into walk.dirs */
+	size_t open;		/* open files beneath */
+	size_t parent;		/* SIZE_MAX for the root */
 };
 
-static void
-memo_clear(struct memo *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		git_tree_free(m->t[i]);
-	m->n = 0;
-}
-
-/*
- * State of the approval walk.  A file is open while its blob in the
- * commit being visited equals its blob at the tip.  Every directory that
- * holds a file counts the open files beneath it, so that a changed
- * subtree without any is never read.
- */
 struct walk {
 	struct repo *r;
 	const struct repo_entry *files;
 	size_t n;
 	struct approval *out;
-	struct strmap paths;	/* file path -> index in files */
-	struct strmap dirs;	/* "requests/team" -> index in dir_open */
-	size_t *dir_open;	/* open files under each directory */
-	size_t *dir_parent;	/* parent directory; SIZE_MAX for the root */
-	size_t ndirs, dirs_alloc;
-	size_t *file_dir;	/* directory of each file */
+	git_oid *blob;		/* files[i].blob, parsed */
+	const char **base;	/* name of files[i] within its directory */
+	size_t *file_dir;	/* directory of files[i] */
 	unsigned char *open;
 	size_t nopen;
-	unsigned char *seen;	/* check_tip: found at the tip */
-	struct path path;
-	struct memo prev, next;	/* trees of the last step and this one */
+	struct wdir *dirs;	/* dirs[0] is the root */
+	size_t ndirs, dirs_alloc;
 	git_commit *child;	/* the commit files close with */
 	struct approval cur;	/* its approval facts, once computed */
 	int have_cur;
 };
 
+/* The directory for path (created with its ancestors), via a map that
+ * lives only while the walk is set up. */
 static size_t
-walk_dir(struct walk *w, const char *dir)
+walk_dir(struct walk *w, struct strmap *map, const char *path)
 {
-	size_t d, parent = SIZE_MAX;
-	char *slash, *up;
+	const char *slash;
+	char *up;
+	size_t d, parent;
 
-	if (strmap_get(&w->dirs, dir, &d))
+	if (strmap_get(map, path, &d))
 		return d;
-	if (*dir) {
-		up = xstrdup(dir);
-		slash = strrchr(up, '/');
-		if (slash)
-			*slash = '\0';
-		else
-			*up = '\0';
-		parent = walk_dir(w, up);
-		free(up);
-	}
-	w->dir_open = xgrow(w->dir_open, sizeof(size_t), w->ndirs,
-	    &w->dirs_alloc);
-	w->dir_parent = xrealloc(w->dir_parent, w->dirs_alloc * sizeof(size_t));
+	slash = strrchr(path, '/');
+	up = xstrndup(path, slash ? (size_t)(slash - path) : 0);
+	parent = walk_dir(w, map, up);
+	free(up);
+	w->dirs = xgrow(w->dirs, sizeof(*w->dirs), w->ndirs, &w->dirs_alloc);
 	d = w->ndirs++;
-	w->dir_open[d] = 0;
-	w->dir_parent[d] = parent;
-	strmap_put(&w->dirs, dir, d);
+	memset(&w->dirs[d], 0, sizeof(w->dirs[d]));
+	w->dirs[d].name = xstrdup(slash ? slash + 1 : path);
+	w->dirs[d].parent = parent;
+	w->dirs[parent].subs = xgrow(w->dirs[parent].subs, sizeof(size_t),
+	    w->dirs[parent].nsubs, &w->dirs[parent].subs_alloc);
+	w->dirs[parent].subs[w->dirs[parent].nsubs++] = d;
+	strmap_put(map, path, d);
 	return d;
 }
 
@@ -466,92 +466,70 @@ static int
 walk_init(struct walk *w, struct repo *r, const struct repo_entry *files,
     size_t n, struct approval *out, struct diag *err)
 {
+	struct strmap map = STRMAP_INIT;
+	const char *slash;
+	char *dir;
 	size_t i, d;
-	char *dir, *slash;
+	int rc = -1;
 
 	memset(w, 0, sizeof(*w));
 	w->r = r;
 	w->files = files;
 	w->n = n;
 	w->out = out;
-	w->file_dir = xcalloc(n ? n : 1, sizeof(size_t));
+	w->blob = xcalloc(n ? n : 1, sizeof(*w->blob));
+	w->base = xcalloc(n ? n : 1, sizeof(*w->base));
+	w->file_dir = xcalloc(n ? n : 1, sizeof(*w->file_dir));
 	w->open = xcalloc(n ? n : 1, 1);
-	w->seen = xcalloc(n ? n : 1, 1);
-	walk_dir(w, "");
+	w->dirs = xgrow(NULL, sizeof(*w->dirs), 0, &w->dirs_alloc);
+	memset(&w->dirs[0], 0, sizeof(w->dirs[0]));
+	w->dirs[0].name = xstrdup("");
+	w->dirs[0].parent = SIZE_MAX;
+	w->ndirs = 1;
+	strmap_put(&map, "", 0);
 	for (i = 0; i < n; i++) {
-		if (strmap_get(&w->paths, files[i].path, &d))
-			return diag_set(err, "%s: listed twice", files[i].path);
-		strmap_put(&w->paths, files[i].path, i);
-		dir = xstrdup(files[i].path);
-		slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-		else
-			*dir = '\0';
-		w->file_dir[i] = walk_dir(w, dir);
+		if (strlen(files[i].blob) != GIT_OID_HEXSZ ||
+		    git_oid_fromstr(&w->blob[i], files[i].blob) < 0) {
+			diag_set(err, "%s: bad blob id '%s'", files[i].path,
+			    files[i].blob);
+			goto out;
+		}
+		slash = strrchr(files[i].path, '/');
+		dir = xstrndup(files[i].path,
+		    slash ? (size_t)(slash - files[i].path) : 0);
+		w->file_dir[i] = d = walk_dir(w, &map, dir);
 		free(dir);
-		for (d = w->file_dir[i]; d != SIZE_MAX; d = w->dir_parent[d])
-			w->dir_open[d]++;
+		w->base[i] = slash ? slash + 1 : files[i].path;
+		w->dirs[d].files = xgrow(w->dirs[d].files, sizeof(size_t),
+		    w->dirs[d].nfiles, &w->dirs[d].files_alloc);
+		w->dirs[d].files[w->dirs[d].nfiles++] = i;
+		for (; d != SIZE_MAX; d = w->dirs[d].parent)
+			w->dirs[d].open++;
 		w->open[i] = 1;
 		w->nopen++;
 	}
-	return 0;
+	rc = 0;
+out:
+	strmap_release(&map);
+	return rc;
 }
 
 static void
 walk_release(struct walk *w)
 {
-	strmap_release(&w->paths);
-	strmap_release(&w->dirs);
-	free(w->dir_open);
-	free(w->dir_parent);
+	size_t d;
+
+	for (d = 0; d < w->ndirs; d++) {
+		free(w->dirs[d].name);
+		free(w->dirs[d].files);
+		free(w->dirs[d].subs);
+	}
+	free(w->dirs);
+	free(w->blob);
+	free(w->base);
 	free(w->file_dir);
 	free(w->open);
-	free(w->seen);
-	free(w->path.p);
-	memo_clear(&w->prev);
-	memo_clear(&w->next);
-	free(w->prev.t);
-	free(w->next.t);
 	approval_release(&w->cur);
-}
-
-/* The tree with id `id`, owned by the walk until the step after next. */
-static int
-walk_tree(struct walk *w, const git_oid *id, git_tree **out)
-{
-	size_t i;
-
-	for (i = 0; i < w->next.n; i++)
-		if (git_oid_equal(git_tree_id(w->next.t[i]), id)) {
-			*out = w->next.t[i];
-			return 0;
-		}
-	w->next.t = xgrow(w->next.t, sizeof(git_tree *), w->next.n,
-	    &w->next.alloc);
-	for (i = 0; i < w->prev.n; i++)
-		if (git_oid_equal(git_tree_id(w->prev.t[i]), id)) {
-			*out = w->prev.t[i];
-			w->prev.t[i] = w->prev.t[--w->prev.n];
-			w->next.t[w->next.n++] = *out;
-			return 0;
-		}
-	if (git_tree_lookup(out, w->r->git, id) < 0)
-		return -1;
-	w->next.t[w->next.n++] = *out;
-	return 0;
-}
-
-/* End of a step: what this step loaded is kept for the next one. */
-static void
-walk_step(struct walk *w)
-{
-	struct memo m;
-
-	memo_clear(&w->prev);
-	m = w->prev;
-	w->prev = w->next;
-	w->next = m;
 }
 
 static void
@@ -635,116 +613,135 @@ walk_close(struct walk *w, size_t i, const struct approval *a)
 	approval_copy(&w->out[i], a);
 	w->open[i] = 0;
 	w->nopen--;
-	for (d = w->file_dir[i]; d != SIZE_MAX; d = w->dir_parent[d])
-		w->dir_open[d]--;
+	for (d = w->file_dir[i]; d != SIZE_MAX; d = w->dirs[d].parent)
+		w->dirs[d].open--;
 }
 
-/* Is there an open file under the directory at path[0..len) ("" for the
- * root)? */
-static int
-dir_has_open(struct walk *w, size_t len)
+/* Close every open file under directory d with the child. */
+static void
+walk_close_dir(struct walk *w, size_t d)
 {
-	size_t d;
-	char c = w->path.p[len];
-	int found;
+	struct wdir *dir = &w->dirs[d];
+	size_t i;
 
-	w->path.p[len] = '\0';
-	found = strmap_get(&w->dirs, w->path.p, &d);
-	w->path.p[len] = c;
-	return found && w->dir_open[d] > 0;
+	for (i = 0; i < dir->nfiles && dir->open; i++)
+		if (w->open[dir->files[i]])
+			walk_close(w, dir->files[i], walk_approval(w));
+	for (i = 0; i < dir->nsubs && dir->open; i++)
+		if (w->dirs[dir->subs[i]].open)
+			walk_close_dir(w, dir->subs[i]);
+}
+
+/* "requests/team" for error messages. */
+static char *
+walk_dir_path(const struct walk *w, size_t d)
+{
+	char *p = xstrdup(""), *q;
+
+	for (; d != 0 && d != SIZE_MAX; d = w->dirs[d].parent) {
+		q = *p ? xasprintf("%s/%s", w->dirs[d].name, p) :
+		    xstrdup(w->dirs[d].name);
+		free(p);
+		p = q;
+	}
+	return p;
+}
+
+static int
+walk_subtree(struct walk *w, size_t d, const git_oid *id, git_tree **out,
+    struct diag *err)
+{
+	char *path;
+
+	if (git_tree_lookup(out, w->r->git, id) == 0)
+		return 0;
+	path = walk_dir_path(w, d);
+	diag_set(err, "%s/: %s", path, lg_msg());
+	free(path);
+	return -1;
 }
 
 /*
- * Compare tree a (of the child) with b (the same directory in its first
- * parent; NULL when absent there) under the prefix path[0..plen), and
- * close every open file whose entry differs.  Both trees are sorted in
- * git's order, so one merge pass pairs the entries; equal ids are skipped
- * without building a path.
+ * t is directory d's tree in the first parent of the child, whose id
+ * differs from the remembered dirs[d].id.  Close the open files it does
+ * not hold with their tip blob, descend where a subdirectory's id
+ * changed, and remember the parent's ids.
  */
 static int
-walk_diff(struct walk *w, git_tree *a, git_tree *b, size_t plen,
-    struct diag *err)
+walk_diff(struct walk *w, size_t d, git_tree *t, struct diag *err)
 {
-	size_t na = git_tree_entrycount(a), nb = b ? git_tree_entrycount(b) : 0;
-	size_t i, j = 0, k, len;
+	const git_tree_entry *e;
+	git_tree *sub;
+	size_t i, f, s;
+	int rc;
 
-	for (i = 0; i < na && w->nopen; i++) {
-		const git_tree_entry *ea = git_tree_entry_byindex(a, i);
-		const git_tree_entry *eb = NULL;
-		git_object_t type = git_tree_entry_type(ea);
-		git_tree *sa = NULL, *sb = NULL;
-
-		while (j < nb) {
-			const git_tree_entry *e = git_tree_entry_byindex(b, j);
-			int c = git_tree_entry_cmp(e, ea);
-			if (c < 0) {
-				j++;
-				continue;
-			}
-			if (c == 0) {
-				eb = e;
-				j++;
-			}
-			break;
-		}
-		if (eb && git_tree_entry_type(eb) == type &&
-		    git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)))
+	for (i = 0; i < w->dirs[d].nfiles && w->dirs[d].open; i++) {
+		f = w->dirs[d].files[i];
+		if (!w->open[f])
 			continue;
-		if (type == GIT_OBJECT_BLOB) {
-			path_set(&w->path, plen, git_tree_entry_name(ea), 0);
-			if (strmap_get(&w->paths, w->path.p, &k) && w->open[k])
-				walk_close(w, k, walk_approval(w));
+		e = git_tree_entry_byname(t, w->base[f]);
+		if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+		    !git_oid_equal(git_tree_entry_id(e), &w->blob[f]))
+			walk_close(w, f, walk_approval(w));
+	}
+	for (i = 0; i < w->dirs[d].nsubs && w->dirs[d].open; i++) {
+		s = w->dirs[d].subs[i];
+		if (w->dirs[s].open == 0)
+			continue;
+		e = git_tree_entry_byname(t, w->dirs[s].name);
+		if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+			walk_close_dir(w, s);
 			continue;
 		}
-		if (type != GIT_OBJECT_TREE)
+		if (git_oid_equal(git_tree_entry_id(e), &w->dirs[s].id))
 			continue;
-		len = path_set(&w->path, plen, git_tree_entry_name(ea), 1);
-		if (!dir_has_open(w, len - 1))
-			continue;
-		if (walk_tree(w, git_tree_entry_id(ea), &sa) < 0 ||
-		    (eb && git_tree_entry_type(eb) == GIT_OBJECT_TREE &&
-		    walk_tree(w, git_tree_entry_id(eb), &sb) < 0)) {
-			w->path.p[len - 1] = '\0';
-			return diag_set(err, "%s: %s", w->path.p, lg_msg());
-		}
-		if (walk_diff(w, sa, sb, len, err) == -1)
+		if (walk_subtree(w, s, git_tree_entry_id(e), &sub, err) == -1)
+			return -1;
+		rc = walk_diff(w, s, sub, err);
+		git_tree_free(sub);
+		if (rc == -1)
 			return -1;
 	}
+	git_oid_cpy(&w->dirs[d].id, git_tree_id(t));
 	return 0;
 }
 
-/* Mark the files present at the tip with the blob the caller gave; only
- * directories holding files are read. */
+/* Check that directory d's tree t at the tip holds every file with the
+ * blob the caller gave, and remember the tree ids. */
 static int
-walk_check_tip(struct walk *w, git_tree *t, size_t plen, struct diag *err)
+walk_tip(struct walk *w, size_t d, git_tree *t, const char *tip,
+    struct diag *err)
 {
-	size_t i, n = git_tree_entrycount(t), k, len;
-	char hex[41];
+	const git_tree_entry *e;
 	git_tree *sub;
+	size_t i, f, s;
+	int rc;
 
-	for (i = 0; i < n; i++) {
-		const git_tree_entry *ent = git_tree_entry_byindex(t, i);
-		git_object_t type = git_tree_entry_type(ent);
-
-		if (type == GIT_OBJECT_BLOB) {
-			path_set(&w->path, plen, git_tree_entry_name(ent), 0);
-			if (!strmap_get(&w->paths, w->path.p, &k))
-				continue;
-			oid_hex(hex, git_tree_entry_id(ent));
-			if (strcmp(hex, w->files[k].blob) == 0)
-				w->seen[k] = 1;
-			continue;
+	git_oid_cpy(&w->dirs[d].id, git_tree_id(t));
+	for (i = 0; i < w->dirs[d].nfiles; i++) {
+		f = w->dirs[d].files[i];
+		e = git_tree_entry_byname(t, w->base[f]);
+		if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+		    !git_oid_equal(git_tree_entry_id(e), &w->blob[f]))
+			return diag_set(err, "%s: no blob %.12s there at "
+			    "commit %.12s", w->files[f].path, w->files[f].blob,
+			    tip);
+	}
+	for (i = 0; i < w->dirs[d].nsubs; i++) {
+		s = w->dirs[d].subs[i];
+		e = git_tree_entry_byname(t, w->dirs[s].name);
+		if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+			char *path = walk_dir_path(w, s);
+			diag_set(err, "%s/: no such directory at commit %.12s",
+			    path, tip);
+			free(path);
+			return -1;
 		}
-		if (type != GIT_OBJECT_TREE)
-			continue;
-		len = path_set(&w->path, plen, git_tree_entry_name(ent), 1);
-		if (!dir_has_open(w, len - 1))
-			continue;
-		if (walk_tree(w, git_tree_entry_id(ent), &sub) < 0) {
-			w->path.p[len - 1] = '\0';
-			return diag_set(err, "%s: %s", w->path.p, lg_msg());
-		}
-		if (walk_check_tip(w, sub, len, err) == -1)
+		if (walk_subtree(w, s, git_tree_entry_id(e), &sub, err) == -1)
+			return -1;
+		rc = walk_tip(w, s, sub, tip, err);
+		git_tree_free(sub);
+		if (rc == -1)
 			return -1;
 	}
 	return 0;
@@ -758,7 +755,7 @@ repo_approvals(struct repo *r, const char *tip,
 {
 	struct walk w;
 	git_commit *c = NULL, *p = NULL;
-	git_tree *ct, *pt;
+	git_tree *t = NULL;
 	git_oid cached;
 	char hex[41];
 	int have_cached = 0, rc = -1;
@@ -773,19 +770,14 @@ repo_approvals(struct repo *r, const char *tip,
 		have_cached = 1;
 	if (commit_lookup(r, tip, &c, err) == -1)
 		goto out;
-	if (walk_tree(&w, git_commit_tree_id(c), &ct) < 0) {
+	if (git_commit_tree(&t, c) < 0) {
 		diag_set(err, "tree of commit %s: %s", tip, lg_msg());
 		goto out;
 	}
-	if (walk_check_tip(&w, ct, 0, err) == -1)
+	if (walk_tip(&w, 0, t, tip, err) == -1)
 		goto out;
-	for (i = 0; i < n; i++)
-		if (!w.seen[i]) {
-			diag_set(err, "%s: no blob %.12s there at commit %.12s",
-			    files[i].path, files[i].blob, tip);
-			goto out;
-		}
-	walk_step(&w);
+	git_tree_free(t);
+	t = NULL;
 	while (w.nopen) {
 		w.child = c;
 		if (have_cached && git_oid_equal(git_commit_id(c), &cached)) {
@@ -797,10 +789,7 @@ repo_approvals(struct repo *r, const char *tip,
 				break;
 		}
 		if (git_commit_parentcount(c) == 0) {
-			const struct approval *a = walk_approval(&w);
-			for (i = 0; i < n; i++)
-				if (w.open[i])
-					walk_close(&w, i, a);
+			walk_close_dir(&w, 0);
 			break;
 		}
 		if (git_commit_parent(&p, c, 0) < 0) {
@@ -809,20 +798,19 @@ repo_approvals(struct repo *r, const char *tip,
 			    lg_msg());
 			goto out;
 		}
-		/* equal root trees: nothing changed, nothing to read */
-		if (!git_oid_equal(git_commit_tree_id(c),
-		    git_commit_tree_id(p))) {
-			if (walk_tree(&w, git_commit_tree_id(c), &ct) < 0 ||
-			    walk_tree(&w, git_commit_tree_id(p), &pt) < 0) {
-				oid_hex(hex, git_commit_id(c));
-				diag_set(err, "trees of commit %s and its parent: "
-				    "%s", hex, lg_msg());
+		/* an equal root tree: nothing changed, nothing to read */
+		if (!git_oid_equal(git_commit_tree_id(p), &w.dirs[0].id)) {
+			if (git_commit_tree(&t, p) < 0) {
+				oid_hex(hex, git_commit_id(p));
+				diag_set(err, "tree of commit %s: %s", hex,
+				    lg_msg());
 				goto out;
 			}
-			if (walk_diff(&w, ct, pt, 0, err) == -1)
+			if (walk_diff(&w, 0, t, err) == -1)
 				goto out;
+			git_tree_free(t);
+			t = NULL;
 		}
-		walk_step(&w);
 		git_commit_free(c);
 		c = p;
 		p = NULL;
@@ -834,6 +822,7 @@ out:
 	if (rc == -1)
 		for (i = 0; i < n; i++)
 			approval_release(&out[i]);
+	git_tree_free(t);
 	git_commit_free(p);
 	git_commit_free(c);
 	walk_release(&w);

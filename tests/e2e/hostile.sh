@@ -72,8 +72,8 @@ is "$(pg_member alice analyst_sales)" f "PostgreSQL: nor membership"
 for n in $NAMES; do
 	E="sel(d['errors'], file='requests/hostile/$n.yaml')"
 	is "$(ojv "len($E)")" 1 "$n: one error for its file"
-	is "$(ojv "len($E) == 1 and $E[0]['line'] >= 1 and $E[0]['column'] >= 1")" true "$n: line and column are set"
-	is "$(ojv "len($E) == 1 and len($E[0]['message']) > 0")" true "$n: a message"
+	is "$(ojv "len($E) == 1 and ${E}[0]['line'] >= 1 and ${E}[0]['column'] >= 1")" true "$n: line and column are set"
+	is "$(ojv "len($E) == 1 and len(${E}[0]['message']) > 0")" true "$n: a message"
 done
 is "$(ojv "sel(d['errors'], file='requests/hostile/anchor.yaml')[0]['line']")" "$ANCHOR_LINE" "anchor: the anchor's line"
 is "$(ojv "sel(d['errors'], file='requests/hostile/tag.yaml')[0]['line']")" "$TAG_LINE" "tag: the tag's line"

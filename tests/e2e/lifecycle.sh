@@ -40,7 +40,7 @@ exit_is 0 "apply after the request is deleted" acc --now 2026-03-03T12:00:00Z --
 is "$(ojv 'len(d["changes"])')" 1 "one change"
 is "$(ojv 'd["changes"][0]["action"] + " " + d["changes"][0]["reason"] + " " + d["changes"][0]["account"]')" \
     "revoke withdrawn carol" "revoke carol, reason withdrawn"
-is "$(ojv 'd["changes"][0]["outcome"]')" done "revoke done"
+is "$(ojv 'd["changes"][0]["outcome"]')" "done" "revoke done"
 is "$(pg_member carol analyst_sales)" f "PostgreSQL: carol's membership revoked"
 is "$(pg_select alice sales.orders)" t "PostgreSQL: alice untouched"
 audit_json --action revoke

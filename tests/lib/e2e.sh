@@ -49,9 +49,6 @@ t_cleanup() {
 
 t_init() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/accord-e2e.XXXXXX") || exit 1
-	# The PostgreSQL server may run as another user; it must reach its
-	# directory below this one.
-	chmod 755 "$T"
 	trap t_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
