@@ -85,6 +85,7 @@ int cmd_audit(const struct opts *o, int argc, char **argv);
 /* --- pipeline stages (plan.c, apply.c) --- */
 #include "connector.h"
 #include "plan.h"
+#include "strmap.h"
 
 /* One configured platform during a run. */
 struct platform_run {
@@ -97,6 +98,8 @@ struct platform_run {
 	char **persons;		/* person each in.idents[i] resolves to, or NULL */
 	char **targets;		/* targets named by requests on this platform */
 	size_t ntargets;
+	/* user idents by lower-cased name and by lower-cased email */
+	struct strmap byname, byemail;
 };
 
 /* Open every platform's connector and ingest, one thread per platform.

@@ -119,43 +119,88 @@ known_people(const struct snapshot *s, struct strmap *people)
 			strmap_put(people, s->cfg.platforms[i].map[j].person, 0);
 }
 
-const char *
-platform_account(const struct platform_run *pr, const char *person)
+static char *
+lower(const char *s)
+{
+	char *l = xstrdup(s), *p;
+
+	for (p = l; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return l;
+}
+
+/* Index user identities so that resolving a person is O(1). */
+static void
+index_idents(struct platform_run *pr)
+{
+	size_t i;
+	char *k;
+
+	for (i = 0; i < pr->in.nidents; i++) {
+		const struct ident *id = &pr->in.idents[i];
+		if (id->kind != ACCT_USER)
+			continue;
+		k = lower(id->name);
+		if (!strmap_get(&pr->byname, k, NULL))
+			strmap_put(&pr->byname, k, i);
+		free(k);
+		if (id->email) {
+			k = lower(id->email);
+			if (!strmap_get(&pr->byemail, k, NULL))
+				strmap_put(&pr->byemail, k, i);
+			free(k);
+		}
+	}
+}
+
+/* Index into pr->in.idents of the person's account; 1 found, 0 not. */
+static int
+account_index(const struct platform_run *pr, const char *person, size_t *idx)
 {
 	const struct platform_cfg *p = pr->cfg;
-	char *local;
-	size_t i;
+	const char *acct = NULL;
+	char *k = NULL;
+	size_t i, v;
+	int found = 0;
 
 	switch (p->match) {
 	case MATCH_MAP:
-		for (i = 0; i < p->nmap; i++)
+		for (i = 0; i < p->nmap && acct == NULL; i++)
 			if (str_eq_ci(p->map[i].person, person))
-				for (size_t k = 0; k < pr->in.nidents; k++)
-					if (strcmp(pr->in.idents[k].name,
-					    p->map[i].account) == 0)
-						return pr->in.idents[k].name;
-		return NULL;
+				acct = p->map[i].account;
+		if (acct == NULL)
+			return 0;
+		/* the mapped account must exist on the platform, exactly */
+		k = lower(acct);
+		found = strmap_get(&pr->byname, k, &v) &&
+		    strcmp(pr->in.idents[v].name, acct) == 0;
+		break;
 	case MATCH_EMAIL:
-		for (i = 0; i < pr->in.nidents; i++) {
-			const struct ident *id = &pr->in.idents[i];
-			if (id->kind == ACCT_USER && (str_eq_ci(id->email, person) ||
-			    (id->email == NULL && str_eq_ci(id->name, person))))
-				return id->name;
-		}
-		return NULL;
-	case MATCH_EMAIL_LOCAL:
-		local = email_local(person);
-		for (i = 0; i < pr->in.nidents; i++) {
-			const struct ident *id = &pr->in.idents[i];
-			if (id->kind == ACCT_USER && str_eq_ci(id->name, local)) {
-				free(local);
-				return id->name;
-			}
-		}
+		k = lower(person);
+		found = strmap_get(&pr->byemail, k, &v) ||
+		    strmap_get(&pr->byname, k, &v);
+		break;
+	case MATCH_EMAIL_LOCAL: {
+		char *local = email_local(person);
+		k = lower(local);
 		free(local);
-		return NULL;
+		found = strmap_get(&pr->byname, k, &v);
+		break;
 	}
-	return NULL;
+	}
+	free(k);
+	if (found)
+		*idx = v;
+	return found;
+}
+
+const char *
+platform_account(const struct platform_run *pr, const char *person)
+{
+	size_t i;
+
+	return account_index(pr, person, &i) ? pr->in.idents[i].name : NULL;
 }
 
 static void
@@ -165,17 +210,10 @@ resolve_persons(struct platform_run *pr, const struct strmap *people)
 
 	pr->persons = xcalloc(pr->in.nidents ? pr->in.nidents : 1,
 	    sizeof(*pr->persons));
-	for (i = 0; i < people->cap; i++) {
-		const char *acct;
-		if (people->keys[i] == NULL)
-			continue;
-		acct = platform_account(pr, people->keys[i]);
-		if (acct == NULL)
-			continue;
-		for (k = 0; k < pr->in.nidents; k++)
-			if (pr->in.idents[k].name == acct && !pr->persons[k])
-				pr->persons[k] = xstrdup(people->keys[i]);
-	}
+	for (i = 0; i < people->cap; i++)
+		if (people->keys[i] && account_index(pr, people->keys[i], &k) &&
+		    !pr->persons[k])
+			pr->persons[k] = xstrdup(people->keys[i]);
 }
 
 void
@@ -225,8 +263,10 @@ platforms_ingest(struct platform_run **out, size_t *n, const struct snapshot *s)
 			pthread_join(th[i], NULL);
 	known_people(s, &people);
 	for (i = 0; i < s->cfg.nplatforms; i++)
-		if (pr[i].ok)
+		if (pr[i].ok) {
+			index_idents(&pr[i]);
 			resolve_persons(&pr[i], &people);
+		}
 	strmap_release(&people);
 	free(th);
 	free(started);
@@ -245,6 +285,8 @@ platforms_close(struct platform_run *pr, size_t n)
 		if (pr[i].persons)
 			strv_free(pr[i].persons, pr[i].in.nidents);
 		strv_free(pr[i].targets, pr[i].ntargets);
+		strmap_release(&pr[i].byname);
+		strmap_release(&pr[i].byemail);
 		ingest_release(&pr[i].in);
 	}
 	free(pr);
@@ -390,7 +432,7 @@ plan_platform(struct plan *p, const struct snapshot *s,
 	size_t nw = 0, aw = 0, i, j, v;
 	const char *name = pr->cfg->name;
 	struct change *c;
-	char *k;
+	char *k, *k2;
 
 	/* desired */
 	for (i = 0; i < s->nreqs; i++) {
@@ -494,9 +536,11 @@ plan_platform(struct plan *p, const struct snapshot *s,
 			c = plan_add(p, CH_REVOKE, R_DRIFT);
 			c->platform = xstrdup(name);
 			c->account = xstrdup(g->account);
-			for (j = 0; j < pr->in.nidents; j++)
-				if (strcmp(pr->in.idents[j].name, g->account) == 0)
-					c->person = xstrdup(pr->persons[j]);
+			k2 = lower(g->account);
+			if (strmap_get(&pr->byname, k2, &v) &&
+			    strcmp(pr->in.idents[v].name, g->account) == 0)
+				c->person = xstrdup(pr->persons[v]);
+			free(k2);
 			c->target = xstrdup(g->target);
 			c->privilege = xstrdup(g->privilege);
 		} else {
