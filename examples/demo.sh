@@ -196,6 +196,7 @@ WAREHOUSE_DSN=$PG_DSN
 export WAREHOUSE_DSN
 echo "roles, schema sales, tables orders/customers/refunds created;"
 echo "hand-made drift: GRANT SELECT ON sales.orders TO mallory"
+echo "(each accord below runs as: $ACCORD -C $repo --state $db ...)"
 
 step 0 "accord validate   (config, policies and every request on main)" \
     accord --now "$NOW" validate

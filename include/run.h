@@ -45,7 +45,8 @@ struct timing {
 struct loaded_request {
 	struct repo_entry entry;	/* path, blob */
 	int valid;
-	struct diag error;	/* when !valid */
+	struct diag *error;	/* when !valid (a diag is 1.5 KiB: only
+				 * invalid requests carry one) */
 	struct request req;	/* when valid */
 	struct approval appr;	/* when valid */
 	struct grant_eval *ev;	/* req.ngrants entries, when valid */

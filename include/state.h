@@ -100,6 +100,11 @@ int state_save_ingest(struct state *s, const char *platform,
  */
 int state_cache_get(struct state *s, const char *blob, const char *config_blob,
     char **json, struct diag *failure, int *found, struct diag *err);
+/* Every cached entry for one config blob, in one query: cb gets each
+ * blob with its JSON or (json NULL) its failure. */
+int state_cache_each(struct state *s, const char *config_blob,
+    void (*cb)(void *arg, const char *blob, const char *json,
+    const struct diag *failure), void *arg, struct diag *err);
 int state_cache_put(struct state *s, const char *blob, const char *config_blob,
     const char *json, const struct diag *failure, struct diag *err);
 

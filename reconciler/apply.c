@@ -179,7 +179,7 @@ apply_decisions(struct state *st, const struct snapshot *s, int64_t run)
 			row.request = lr->entry.path;
 			row.commit_sha = (char *)s->commit;
 			row.reason = "invalid";
-			diag_format(&lr->error, line, sizeof(line));
+			diag_format(lr->error, line, sizeof(line));
 			row.detail = line;
 			decision(st, run, s->now, lr->entry.blob, "invalid", &row);
 			continue;

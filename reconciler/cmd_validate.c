@@ -156,6 +156,8 @@ cmd_validate(const struct opts *o, int argc, char **argv)
 			who = who_may_approve(&s.cfg, ev->rule, lr->req.requester);
 			if (lr->req.duration)
 				duration_format(dur, sizeof(dur), lr->req.duration);
+			else if (lr->req.expires)
+				snprintf(dur, sizeof(dur), "until expiry");
 			else if (ev->rule->default_duration)
 				duration_format(dur, sizeof(dur),
 				    ev->rule->default_duration);

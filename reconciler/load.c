@@ -13,6 +13,7 @@
 #include "connector.h"
 #include "run.h"
 #include "state.h"
+#include "strmap.h"
 #include "util.h"
 
 static const char *const yaml_suffixes[] = { ".yaml", ".yml", NULL };
@@ -121,55 +122,97 @@ out:
 	return rc;
 }
 
+/* The request cache of this config, loaded in one query. */
+struct cache_entry {
+	char *json;		/* NULL: failure */
+	struct diag *failure;
+};
+
+struct cache {
+	struct strmap byblob;	/* blob -> index */
+	struct cache_entry *v;
+	size_t n, alloc;
+};
+
+static void
+cache_add(void *arg, const char *blob, const char *json,
+    const struct diag *failure)
+{
+	struct cache *c = arg;
+
+	c->v = xgrow(c->v, sizeof(*c->v), c->n, &c->alloc);
+	c->v[c->n].json = xstrdup(json);
+	c->v[c->n].failure = NULL;
+	if (failure) {
+		c->v[c->n].failure = xmalloc(sizeof(*failure));
+		*c->v[c->n].failure = *failure;
+	}
+	strmap_put(&c->byblob, blob, c->n++);
+}
+
+static void
+cache_release(struct cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->v[i].json);
+		free(c->v[i].failure);
+	}
+	free(c->v);
+	strmap_release(&c->byblob);
+}
+
+static void
+set_error(struct loaded_request *lr, const struct diag *d)
+{
+	lr->error = xmalloc(sizeof(*lr->error));
+	*lr->error = *d;
+	/* a cached diag names the path of the blob's first sighting */
+	snprintf(lr->error->file, sizeof(lr->error->file), "%s",
+	    lr->entry.path);
+}
+
 /* Parse one request, through the cache when there is one. */
 static void
 load_request(struct snapshot *s, struct repo *r, struct state *st,
-    struct loaded_request *lr)
+    const struct cache *cache, struct loaded_request *lr)
 {
 	char *json = NULL, *data = NULL;
-	struct diag failure, err;
-	size_t len;
-	int found = 0;
+	struct diag err, perr;
+	size_t len, v;
 
-	diag_clear(&failure);
-	if (st && state_cache_get(st, lr->entry.blob, s->cfg.blob, &json,
-	    &failure, &found, &err) == 0 && found) {
-		if (json == NULL) {
-			lr->error = failure;
-			/* the cached diag names the path of its first sighting */
-			snprintf(lr->error.file, sizeof(lr->error.file), "%s",
-			    lr->entry.path);
+	if (cache && strmap_get(&cache->byblob, lr->entry.blob, &v)) {
+		const struct cache_entry *ce = &cache->v[v];
+		if (ce->json == NULL) {
+			set_error(lr, ce->failure);
 			return;
 		}
-		if (request_from_json(&lr->req, json, &err) == 0) {
-			free(json);
+		if (request_from_json(&lr->req, ce->json, &err) == 0) {
 			free(lr->req.path);
 			lr->req.path = xstrdup(lr->entry.path);
 			memcpy(lr->req.blob, lr->entry.blob, 41);
 			lr->valid = 1;
 			return;
 		}
-		free(json);
 	}
+	diag_clear(&perr);
 	if (repo_blob(r, lr->entry.blob, YML_MAX_BYTES, &data, &len,
-	    &lr->error) == -1) {
+	    &perr) == -1) {
 		/* the whole file is at fault (too large, unreadable) */
-		snprintf(lr->error.file, sizeof(lr->error.file), "%s",
-		    lr->entry.path);
-		lr->error.line = lr->error.column = 1;
+		perr.line = perr.column = 1;
+		set_error(lr, &perr);
 	} else if (request_parse(&lr->req, lr->entry.path, data, len, &s->cfg,
-	    &lr->error) == 0) {
+	    &perr) == 0) {
 		memcpy(lr->req.blob, lr->entry.blob, 41);
 		lr->valid = 1;
-	}
+	} else
+		set_error(lr, &perr);
 	free(data);
-	if (lr->error.file[0] == '\0' && !lr->valid)
-		snprintf(lr->error.file, sizeof(lr->error.file), "%s",
-		    lr->entry.path);
 	if (st) {
 		json = lr->valid ? request_to_json(&lr->req) : NULL;
 		if (state_cache_put(st, lr->entry.blob, s->cfg.blob, json,
-		    lr->valid ? NULL : &lr->error, &err) == -1)
+		    lr->valid ? NULL : lr->error, &err) == -1)
 			log_warn("request cache: %s", err.msg);
 		free(json);
 	}
@@ -189,11 +232,15 @@ check_managed(const struct snapshot *s, struct loaded_request *lr)
 		const struct grant_req *g = &lr->req.grants[j];
 		const struct platform_cfg *pc = config_platform(&s->cfg,
 		    g->platform);
-		if (pc && !config_is_managed(pc, g->target))
-			return diag_setat(&lr->error, lr->req.path, g->line,
-			    g->column, "target %s is not managed by accord on "
-			    "platform %s (add it to 'managed' in accord.yaml)",
-			    g->target, g->platform);
+		if (pc && !config_is_managed(pc, g->target)) {
+			struct diag d;
+			diag_setat(&d, lr->req.path, g->line, g->column,
+			    "target %s is not managed by accord on platform %s "
+			    "(add it to 'managed' in accord.yaml)", g->target,
+			    g->platform);
+			set_error(lr, &d);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -295,6 +342,7 @@ load(struct snapshot *s, struct repo *r, const char *ref, struct state *st,
 {
 	struct repo_entry *e = NULL;
 	struct timespec t0;
+	struct cache cache;
 	size_t n = 0, i;
 
 	memset(s, 0, sizeof(*s));
@@ -314,10 +362,14 @@ load(struct snapshot *s, struct repo *r, const char *ref, struct state *st,
 	 * pays one fsync per request. */
 	if (st && state_begin(st, err) == -1)
 		return -1;
+	memset(&cache, 0, sizeof(cache));
+	if (st && state_cache_each(st, s->cfg.blob, cache_add, &cache, err) == -1)
+		log_warn("request cache: %s", err->msg);
 	for (i = 0; i < n; i++) {
 		s->reqs[i].entry = e[i];
-		load_request(s, r, st, &s->reqs[i]);
+		load_request(s, r, st, st ? &cache : NULL, &s->reqs[i]);
 	}
+	cache_release(&cache);
 	free(e);		/* entries moved into reqs */
 	if (st && state_commit(st, err) == -1) {
 		log_warn("request cache: %s", err->msg);
@@ -366,6 +418,7 @@ snapshot_release(struct snapshot *s)
 	for (i = 0; i < s->nreqs; i++) {
 		struct loaded_request *lr = &s->reqs[i];
 		free(lr->entry.path);
+		free(lr->error);
 		if (lr->valid) {
 			policy_eval_release(lr->ev, lr->req.ngrants);
 			free(lr->ev);

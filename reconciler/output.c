@@ -128,8 +128,15 @@ human_change(const struct change *c, int applied)
 	putchar('\n');
 	if (c->request) {
 		printf("           request %s", c->request);
-		if (c->approvers && *c->approvers)
-			printf(", approved by %s", c->approvers);
+		if (c->approvers && *c->approvers) {
+			const char *a;
+			printf(", approved by ");
+			for (a = c->approvers; *a; a++)
+				if (*a == ',')
+					fputs(", ", stdout);
+				else
+					putchar(*a);
+		}
 		if (c->expires_at)
 			printf(", expires %s", time_format(exp, sizeof(exp),
 			    c->expires_at));

@@ -621,7 +621,7 @@ snapshot_errors(const struct snapshot *s, size_t *n)
 		const struct loaded_request *lr = &s->reqs[i];
 		if (!lr->valid) {
 			d = xgrow(d, sizeof(*d), nd, &ad);
-			d[nd++] = lr->error;
+			d[nd++] = *lr->error;
 		}
 	}
 	*n = nd;

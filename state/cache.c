@@ -49,6 +49,37 @@ state_cache_get(struct state *s, const char *blob, const char *config_blob,
 }
 
 int
+state_cache_each(struct state *s, const char *config_blob,
+    void (*cb)(void *arg, const char *blob, const char *json,
+    const struct diag *failure), void *arg, struct diag *err)
+{
+	struct stmt st;
+	struct diag failure;
+	int rc;
+
+	if (db_prepare(s, &st, "SELECT blob, json, err_file, err_line, "
+	    "err_col, err_msg FROM request_cache WHERE config_blob = :config",
+	    err) < 0)
+		return -1;
+	db_bind_text(&st, ":config", config_blob);
+	while ((rc = db_step(&st, err)) == 1) {
+		const char *json = db_col_text(&st, 1);
+		if (json == NULL) {
+			const char *file = db_col_text(&st, 2);
+			const char *msg = db_col_text(&st, 5);
+			diag_setat(&failure, file ? file : "",
+			    (int)db_col_int(&st, 3), (int)db_col_int(&st, 4),
+			    "%s", msg ? msg : "");
+		}
+		cb(arg, db_col_text(&st, 0), json, json ? NULL : &failure);
+	}
+	db_finalize(&st);
+	if (rc < 0)
+		return diag_prefix(err, "reading the request cache");
+	return 0;
+}
+
+int
 state_cache_put(struct state *s, const char *blob, const char *config_blob,
     const char *json, const struct diag *failure, struct diag *err)
 {

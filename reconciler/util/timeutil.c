@@ -160,7 +160,7 @@ duration_parse(int64_t *out, const char *s)
 char *
 duration_format(char *out, size_t outsz, int64_t secs)
 {
-	if (secs > 0 && secs % (7 * 86400) == 0)
+	if (secs > 0 && secs % (7 * 86400) == 0 && secs != 7 * 86400)
 		snprintf(out, outsz, "%lldw", (long long)(secs / (7 * 86400)));
 	else if (secs > 0 && secs % 86400 == 0)
 		snprintf(out, outsz, "%lldd", (long long)(secs / 86400));
