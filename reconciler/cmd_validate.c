@@ -81,6 +81,7 @@ cmd_validate(const struct opts *o, int argc, char **argv)
 	size_t nbe = 0, nerrs = 0, i, j, shown = 0;
 	char basecommit[41], exp[TIME_STR_MAX], dur[32];
 	int github = 0, bad = 0, rc = EXIT_ERROR, loaded = 0;
+	struct timing tm;
 
 	for (i = 1; i < (size_t)argc; i++) {
 		if (strcmp(argv[i], "--base") == 0 && i + 1 < (size_t)argc)
@@ -96,7 +97,8 @@ cmd_validate(const struct opts *o, int argc, char **argv)
 	}
 	if (repo_open(&repo, o->repo, &err) == -1)
 		goto fail;
-	if (snapshot_load(&s, repo, ref, NULL, o->now, NULL, &err) == -1) {
+	memset(&tm, 0, sizeof(tm));
+	if (snapshot_load(&s, repo, ref, NULL, o->now, &tm, &err) == -1) {
 		if (github && err.file[0])
 			annotate(1, "error", &err);
 		goto fail;
@@ -187,6 +189,8 @@ cmd_validate(const struct opts *o, int argc, char **argv)
 		    (base ? shown : s.nreqs) == 1 ? "" : "s", nerrs,
 		    nerrs == 1 ? "" : "s");
 	rc = bad ? EXIT_ERROR : EXIT_OK;
+	log_info("timing: load=%.0fms approvals=%.0fms eval=%.0fms", tm.load,
+	    tm.approvals, tm.eval);
 	goto out;
 usage:
 	fprintf(stderr, "usage: accord %s\n", usage);

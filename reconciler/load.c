@@ -356,6 +356,8 @@ load(struct snapshot *s, struct repo *r, const char *ref, struct state *st,
 		return -1;
 	if (repo_list(r, s->commit, "requests", yaml_suffixes, &e, &n, err))
 		return -1;
+	log_debug("load: config, policies and %zu request names in %.1fms", n,
+	    ms_since(&t0));
 	s->reqs = xcalloc(n ? n : 1, sizeof(*s->reqs));
 	s->nreqs = n;
 	/* One transaction for all cache writes; without it a cold run
@@ -365,6 +367,8 @@ load(struct snapshot *s, struct repo *r, const char *ref, struct state *st,
 	memset(&cache, 0, sizeof(cache));
 	if (st && state_cache_each(st, s->cfg.blob, cache_add, &cache, err) == -1)
 		log_warn("request cache: %s", err->msg);
+	log_debug("load: %zu cached requests read at %.1fms", cache.n,
+	    ms_since(&t0));
 	for (i = 0; i < n; i++) {
 		s->reqs[i].entry = e[i];
 		load_request(s, r, st, st ? &cache : NULL, &s->reqs[i]);
