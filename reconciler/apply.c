@@ -292,8 +292,12 @@ apply_one(struct change *c, struct state *st, struct platform_run *pr,
 	pg.privilege = c->privilege;
 	buf_init(&detail, 4096);
 	diag_clear(&perr);
+	log_debug("%s: %s %s on %s %s %s", c->platform, grant ? "grant" :
+	    "revoke", c->privilege, c->target, grant ? "to" : "from", c->account);
 	rc = grant ? pr->desc->ops->grant(pr->conn, &pg, &detail, &perr) :
 	    pr->desc->ops->revoke(pr->conn, &pg, &detail, &perr);
+	log_debug("%s: -> %s", c->platform, rc == 0 ? buf_cstr(&detail) :
+	    perr.msg);
 	if (rc == 0 && test_crash && strcmp(test_crash, "after-call") == 0)
 		_exit(70);
 	if (rc == 0) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "run.h"
 #include "state.h"
@@ -88,14 +89,24 @@ ingest_one(void *arg)
 	cc.nmanaged = pr->cfg->nmanaged;
 	cc.targets = pr->targets;
 	cc.ntargets = pr->ntargets;
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_debug("%s: %s open", cc.name, cc.type);
 	if (pr->desc->ops->open(&pr->conn, &cc, &pr->err) == -1) {
+		log_debug("%s: open failed: %s", cc.name, pr->err.msg);
 		pr->conn = NULL;
 		return NULL;
 	}
 	if (pr->desc->ops->ingest(pr->conn, &pr->in, &pr->err) == -1) {
+		log_debug("%s: ingest failed: %s", cc.name, pr->err.msg);
 		ingest_release(&pr->in);
 		return NULL;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_debug("%s: ingest: %zu identities, %zu grants in %.0f ms", cc.name,
+	    pr->in.nidents, pr->in.ngrants, (double)(t1.tv_sec - t0.tv_sec) *
+	    1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	pr->ok = 1;
 	return NULL;
 }
