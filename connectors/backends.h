@@ -8,5 +8,6 @@
 #include "connector.h"
 
 extern const struct connector_desc connector_postgres;
+extern const struct connector_desc connector_snowflake;
 
 #endif

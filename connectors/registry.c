@@ -9,6 +9,7 @@
 
 const struct connector_desc *const connector_registry[] = {
 	&connector_postgres,
+	&connector_snowflake,
 };
 
 const size_t connector_registry_len =

@@ -47,6 +47,10 @@ struct http;
 /* Checks the URL (https, or http to 127.0.0.0/8, ::1, localhost). */
 int http_open(struct http **out, const struct http_opts *o, struct diag *err);
 void http_free(struct http *h);
+/* The platform name and the base URL (trailing / removed) given to
+ * http_open; owned by h. */
+const char *http_platform(const struct http *h);
+const char *http_base_url(const struct http *h);
 
 struct http_req {
 	const char *method;	/* "GET", "POST", "PATCH", "PUT", "DELETE" */
@@ -108,5 +112,50 @@ int64_t http_retry_after_ms(const char *value, int64_t now);
  * "secret", "token" and "assertion" JSON or form fields replaced by
  * "[redacted]".  Newly allocated. */
 char *http_redact(const char *s);
+
+/*
+ * Walking a paginated listing (connectors/paginate.c).  Field names may be
+ * dotted paths into nested objects ("pagination.totalAvailable",
+ * "response_metadata.next_cursor"); a key spelled with the dots is tried
+ * first.  Counts may be JSON numbers or digit strings (Tableau).
+ */
+enum http_page_kind { PAGE_LINK, PAGE_TOKEN, PAGE_OFFSET, PAGE_NUMBER };
+
+struct http_pager {
+	enum http_page_kind kind;
+	const char *path;	/* first page, may carry a query */
+	const char *const *headers;	/* as http_req */
+	/* PAGE_TOKEN: response field holding the next token
+	 * ("next_page_token"), query parameter to send it in ("page_token").
+	 * Absent, null or "" ends the walk; an empty page does not. */
+	const char *token_field, *token_param;
+	/* PAGE_OFFSET / PAGE_NUMBER: query parameter names (limit_param may
+	 * be NULL: not sent) and page size; start is 0 or 1 (SCIM startIndex
+	 * starts at 1).  An offset advances by the items received, a page
+	 * number by one.  total_field (may be NULL) names the response's
+	 * total count ("totalResults"), else the walk stops at a short page;
+	 * an empty page always ends it. */
+	const char *offset_param, *limit_param;
+	long limit, start;
+	const char *total_field;
+	const char *items_field;	/* array of items in the JSON body
+					 * ("Resources"); NULL: a body that is
+					 * an array is counted as the items */
+	long max_pages;		/* safety stop; 0: 100000 */
+};
+
+/*
+ * GET every page; cb gets each parsed page body and its items array
+ * (NULL when items_field is NULL; an empty array when the field is absent
+ * or null), both only borrowed for the call.  A non-2xx page fails the
+ * walk with http_fail.  Link paging follows rel="next", resolved against
+ * the page's URL; absolute URLs meet http_do's https/loopback check.  A
+ * token or Link seen before, or an offset page repeating the last one,
+ * fails with "pagination did not advance"; more than max_pages pages
+ * fails too.  Returns 0, or -1 (err set) -- all or nothing for the caller.
+ */
+int http_paginate(struct http *h, const struct http_pager *pg,
+    int (*cb)(void *arg, json_t *page, json_t *items, struct diag *err),
+    void *arg, struct diag *err);
 
 #endif

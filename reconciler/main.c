@@ -3,6 +3,7 @@
  * command table, the global options and the usage text; each command
  * lives in its own cmd_*.c.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,9 @@ main(int argc, char **argv)
 	int i;
 	size_t c;
 
+	/* libcurl runs with CURLOPT_NOSIGNAL from several threads; a peer
+	 * closing a connection must be an error return, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&o, 0, sizeof(o));
 	o.repo = ".";
 	o.max_revoke = -1;

@@ -437,3 +437,264 @@ pg_q() {
 # Truth from the database: "t" or "f".
 pg_select() { pg_q "SELECT has_table_privilege('$1', '$2', 'SELECT')"; }
 pg_member() { pg_q "SELECT pg_has_role('$1', '$2', 'MEMBER')"; }
+
+# --- Snowflake SQL API emulator ------------------------------------------------
+
+# sf_start [SEED.json [EMULATOR-ARGS...]]: an RSA key pair in $T/sf
+# (key.pem, 0600, and pub.pem; made once per scenario) and the emulator
+# (tests/emulators/snowflake.py, run by the system Python, which has
+# python3-cryptography) on an ephemeral loopback port, JWT account
+# XY12345 and user ACCORD_SVC.  Sets SF_DIR, SF_PID, SF_PORT, SF_URL,
+# SF_KEY, SF_PUB and SF_FP (the key's "SHA256:..." fingerprint).  The
+# emulator is stopped on exit with the other background processes.
+SF_PY=${SF_PY:-/usr/bin/python3}
+SF_PID=""
+sf_start() {
+	SF_DIR=$T/sf
+	SF_KEY=$SF_DIR/key.pem
+	SF_PUB=$SF_DIR/pub.pem
+	mkdir -p "$SF_DIR" || bail "mkdir $SF_DIR"
+	[ -f "$TOP/tests/emulators/snowflake.py" ] || bail "no emulator at tests/emulators/snowflake.py"
+	if [ ! -f "$SF_KEY" ]; then
+		(umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+		    -out "$SF_KEY") 2>"$SF_DIR/openssl.err" &&
+		    chmod 600 "$SF_KEY" &&
+		    openssl pkey -in "$SF_KEY" -pubout -out "$SF_PUB" 2>>"$SF_DIR/openssl.err" ||
+		    { cat "$SF_DIR/openssl.err" >&2; bail "RSA key generation"; }
+	fi
+	SF_FP=SHA256:$(openssl pkey -pubin -in "$SF_PUB" -outform DER 2>/dev/null |
+	    openssl dgst -sha256 -binary | openssl base64 -A)
+	s_seed=${1:-}
+	[ $# -gt 0 ] && shift
+	if [ -z "$s_seed" ]; then
+		s_seed=$SF_DIR/empty-seed.json
+		echo '{"users": [], "roles": [], "role_grants": [], "privileges": []}' >"$s_seed"
+	fi
+	rm -f "$SF_DIR/port"
+	"$SF_PY" "$TOP/tests/emulators/snowflake.py" --port-file "$SF_DIR/port" \
+	    --public-key "$SF_PUB" --account XY12345 --user ACCORD_SVC \
+	    --parent-pid $$ --seed "$s_seed" --log "$SF_DIR/log.jsonl" "$@" \
+	    >"$SF_DIR/emulator.out" 2>&1 &
+	SF_PID=$!
+	t_bg "$SF_PID"
+	s_i=0
+	while [ ! -s "$SF_DIR/port" ]; do
+		s_i=$((s_i + 1))
+		if [ $s_i -gt 150 ] || ! kill -0 "$SF_PID" 2>/dev/null; then
+			cat "$SF_DIR/emulator.out" >&2
+			bail "the Snowflake emulator did not start"
+		fi
+		sleep 0.1
+	done
+	SF_PORT=$(cat "$SF_DIR/port")
+	SF_URL=http://127.0.0.1:$SF_PORT
+	export SF_URL
+}
+
+sf_stop() {
+	[ -n "$SF_PID" ] || return 0
+	kill "$SF_PID" 2>/dev/null
+	wait "$SF_PID" 2>/dev/null
+	s_bg=""
+	for p in $T_BG; do
+		[ "$p" = "$SF_PID" ] || s_bg="$s_bg $p"
+	done
+	T_BG=$s_bg
+	SF_PID=""
+}
+
+# sf_http METHOD PATH [BODY]: one request to the emulator's control API;
+# prints the response body, fails on an HTTP error or no answer.
+sf_http() {
+	"$PY" -c '
+import sys, urllib.request, urllib.error
+m, url = sys.argv[1], sys.argv[2]
+body = sys.argv[3].encode() if len(sys.argv) > 3 else None
+rq = urllib.request.Request(url, data=body, method=m)
+if body is not None:
+    rq.add_header("Content-Type", "application/json")
+try:
+    with urllib.request.urlopen(rq, timeout=30) as r:
+        sys.stdout.write(r.read().decode())
+except urllib.error.HTTPError as e:
+    sys.stderr.write("sf_http: %s %s: HTTP %d: %s\n" % (m, url, e.code, e.read()[:300]))
+    sys.exit(1)
+except Exception as e:
+    sys.stderr.write("sf_http: %s %s: %s\n" % (m, url, e))
+    sys.exit(1)
+' "$1" "$SF_URL$2" ${3+"$3"}
+}
+
+# sf_state: the emulator's state as JSON (users, roles, role_grants,
+# privileges), the truth the scenarios check.
+sf_state() { sf_http GET /_emulator/state; }
+
+# sf_put_state JSON|@FILE: replace the state with a seed document.
+sf_put_state() {
+	case $1 in
+	@*) sf_http PUT /_emulator/state "$(cat "${1#@}")" >/dev/null ;;
+	*) sf_http PUT /_emulator/state "$1" >/dev/null ;;
+	esac
+}
+
+# sf_state_edit PYTHON: run PYTHON with the state bound to d, then put d
+# back (hand-made grants, outside accord).
+sf_state_edit() {
+	s_new=$(sf_state | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+exec(sys.argv[1])
+print(json.dumps(d))
+' "$1") || bail "sf_state_edit"
+	sf_put_state "$s_new" || bail "sf_put_state"
+}
+
+# sf_log: the request log as one JSON array, whatever the emulator's
+# framing (an array, {"log"|"entries"|"requests": [...]}, or JSON lines).
+sf_log() {
+	"$PY" -c '
+import json, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1] + "/_emulator/log", timeout=30) as r:
+    raw = r.read().decode()
+try:
+    d = json.loads(raw)
+    if isinstance(d, dict):
+        for k in ("log", "entries", "requests"):
+            if isinstance(d.get(k), list):
+                d = d[k]
+                break
+except ValueError:
+    d = [json.loads(l) for l in raw.splitlines() if l.strip()]
+print(json.dumps(d))
+' "$SF_URL"
+}
+
+sf_log_clear() { sf_http DELETE /_emulator/log >/dev/null || bail "clear the emulator log"; }
+
+# sf_fault JSON: add faults; JSON is {"faults": [...]} or one fault object.
+sf_fault() {
+	case $1 in
+	*'"faults"'*) sf_http POST /_emulator/faults "$1" >/dev/null ;;
+	*) sf_http POST /_emulator/faults "{\"faults\": [$1]}" >/dev/null ;;
+	esac || bail "sf_fault $1"
+}
+
+sf_faults_clear() { sf_http DELETE /_emulator/faults >/dev/null || bail "clear faults"; }
+
+# sf_check EXPR: evaluate EXPR over the emulator's live state (bound to
+# d), with member(ROLE, "USER"|"ROLE", GRANTEE) and priv(PRIVILEGE, KIND,
+# NAME, ROLE) true when the state holds that grant.  One process per
+# call, as each is a test of its own.
+sf_check() {
+	"$PY" -c '
+import json, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1] + "/_emulator/state", timeout=30) as r:
+    d = json.load(r)
+def member(r, k, g):
+    return any(x.get("role") == r and x.get("granted_to") == k and
+               x.get("grantee_name") == g for x in d.get("role_grants", []))
+def priv(p, k, n, g):
+    return any(x.get("privilege") == p and x.get("granted_on") == k and
+               x.get("name") == n and x.get("grantee_name") == g
+               for x in d.get("privileges", []))
+r = eval(sys.argv[2])
+print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))
+' "$SF_URL" "$@"
+}
+
+# sf_member ROLE USER|ROLE GRANTEE: "t" when the emulator's state holds
+# the membership, else "f".
+sf_member() {
+	sf_check "'t' if member(sys.argv[3], sys.argv[4], sys.argv[5]) else 'f'" "$1" "$2" "$3"
+}
+
+# sf_priv PRIVILEGE KIND NAME ROLE: "t" when ROLE holds PRIVILEGE on the
+# object (KIND: TABLE, SCHEMA, DATABASE, WAREHOUSE; NAME as "DB.S.T").
+sf_priv() {
+	sf_check "'t' if priv(*sys.argv[3:7]) else 'f'" "$1" "$2" "$3" "$4"
+}
+
+# sflog EXPR: evaluate EXPR over the log fetched into $SFLOG (by
+# `SFLOG=$(sf_log)`), with helpers: L (every entry), api() (requests to
+# /api/v2/statements...), posts() (statement submissions), stmts() (their
+# statements in order), dcl() (the GRANT/REVOKE ones), hdr(e, NAME)
+# (case-insensitive header or None), qry(e) (query parameters as a dict,
+# from "query" and from a "?" in "path"), jwt(e) (the bearer JWT's
+# [header, claims] decoded, or None), bearer(e).
+sflog() {
+	printf '%s' "$SFLOG" | "$PY" -c '
+import base64, json, re, sys, urllib.parse
+raw = sys.stdin.read()
+try:
+    L = json.loads(raw)
+except Exception as e:
+    print("BAD-JSON: %s: %r" % (e, raw[:300]))
+    sys.exit(0)
+def path(e):
+    return (e.get("path") or "").split("?", 1)[0]
+def qry(e):
+    q = {}
+    p = e.get("path") or ""
+    if "?" in p:
+        q.update(urllib.parse.parse_qsl(p.split("?", 1)[1], keep_blank_values=True))
+    v = e.get("query")
+    if isinstance(v, dict):
+        for k, x in v.items():
+            q[k] = x[0] if isinstance(x, list) and len(x) == 1 else x
+    elif isinstance(v, str) and v:
+        q.update(urllib.parse.parse_qsl(v.lstrip("?"), keep_blank_values=True))
+    return q
+def hdr(e, name):
+    h = e.get("headers") or {}
+    items = h.items() if isinstance(h, dict) else h
+    for k, v in items:
+        if k.lower() == name.lower():
+            return v
+    return None
+def api():
+    return [e for e in L if path(e).startswith("/api/v2/statements")]
+def posts():
+    return [e for e in api() if e.get("method") == "POST" and path(e) == "/api/v2/statements"]
+def stmt(e):
+    s = e.get("statement")
+    if s is None and isinstance(e.get("body"), dict):
+        s = e["body"].get("statement")
+    return s
+def stmts():
+    return [stmt(e) for e in posts()]
+def dcl():
+    return [s for s in stmts() if s and re.match(r"(GRANT|REVOKE)\b", s)]
+def bearer(e):
+    a = hdr(e, "Authorization") or ""
+    return a[7:] if a.startswith("Bearer ") else None
+def b64(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+def jwt(e):
+    t = bearer(e)
+    try:
+        h, c, _ = t.split(".")
+        return [json.loads(b64(h)), json.loads(b64(c))]
+    except Exception:
+        return None
+def sel(lst, **kw):
+    return [x for x in (lst or []) if all(x.get(k) == v for k, v in kw.items())]
+def tsf(e):
+    t = e.get("ts")
+    if isinstance(t, (int, float)):
+        return t / 1000.0 if t > 1e11 else float(t)
+    import datetime
+    return datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp()
+try:
+    r = eval(sys.argv[1])
+except Exception as e:
+    print("EXPR-ERROR: %s: %s" % (type(e).__name__, e))
+    sys.exit(0)
+if isinstance(r, str):
+    print(r)
+else:
+    print(json.dumps(r, sort_keys=True))
+' "$1"
+}
+
+# ms: wall clock in milliseconds.
+t_ms() { echo $(($(date +%s%N) / 1000000)); }
