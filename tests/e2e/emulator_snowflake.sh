@@ -301,7 +301,7 @@ is "$(r 'd["status"]') $(r 'd["body"]["code"]')" "202 333334" "async=true: 202 3
 URL=$(r 'd["body"]["statementStatusUrl"]')
 sf req GET "$URL"
 is "$(r 'd["status"]')" 200 "polling the status URL: 200"
-ctl PUT /_emulator/config '{"async_ms": 2000}'
+ctl PUT /_emulator/config '{"async_ms": 4000}'
 sf sql 'GRANT ROLE "ANALYST_ADMIN" TO USER "CAROL"'
 is "$(r 'd["status"]')" 202 "--async-ms: the POST answers 202"
 URL=$(r 'd["body"]["statementStatusUrl"]')
@@ -309,8 +309,14 @@ ctl GET /_emulator/state
 is "$(r 'len(sel(d["body"]["role_grants"], role="ANALYST_ADMIN"))')" 0 "not applied before completion"
 sf req GET "$URL"
 is "$(r 'd["status"]')" 202 "polling before completion: 202"
-sleep 2.1
-ctl GET /_emulator/state
+# Control requests do not poll: only the emulator's own timer can apply it.
+i=0
+while [ $i -lt 40 ]; do
+	sleep 0.25
+	ctl GET /_emulator/state
+	[ "$(r 'len(sel(d["body"]["role_grants"], role="ANALYST_ADMIN"))')" = 1 ] && break
+	i=$((i + 1))
+done
 is "$(r '[g["grantee_name"] for g in sel(d["body"]["role_grants"], role="ANALYST_ADMIN")]')" '["CAROL"]' \
     "applied at completion without a poll"
 sf req GET "$URL"
