@@ -1112,7 +1112,7 @@ class Emulator:
                                  "message": "Partition %d is out of range (the result has "
                                  "%d)." % (partition, len(chunks)),
                                  "statementHandle": rec.handle}, False
-            return 200, {}, {"data": chunks[partition]}, True
+            return 200, {}, {"data": chunks[partition]}, partition > 0
         info = [{"rowCount": len(c),
                  "uncompressedSize": len(json.dumps(c, separators=(",", ":")))}
                 for c in chunks]
