@@ -182,6 +182,20 @@ out:
 	return rc;
 }
 
+/* Do two absolute URLs share scheme, host and port? */
+static int
+same_origin(const char *a, const char *b)
+{
+	const char *ea = strstr(a, "://"), *eb = strstr(b, "://");
+	size_t la, lb;
+
+	if (ea == NULL || eb == NULL)
+		return 0;
+	la = (size_t)(ea - a) + 3 + strcspn(ea + 3, "/?#");
+	lb = (size_t)(eb - b) + 3 + strcspn(eb + 3, "/?#");
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
 /* Remember key; 1 when it was there already. */
 static int
 seen_before(struct walk *w, const char *key, size_t len)
@@ -265,7 +279,16 @@ next_link(struct walk *w, const char *target, const struct http_resp *rs,
 		return 0;
 	if (url_resolve(w, target, ref, &abs, next, err) == -1)
 		goto out;
-	if (0) {
+	if (!same_origin(http_base_url(w->h), abs)) {
+		/* The page requests carry the caller's Authorization header:
+		 * never follow a link to another origin with it. */
+		char *shown = http_redact(abs);
+		diag_set(err, "%s: the Link rel=\"next\" target '%s' leaves %s; "
+		    "refused", w->what, shown, http_base_url(w->h));
+		free(shown);
+		goto out;
+	}
+	if (seen_before(w, abs, strlen(abs))) {
 		diag_set(err, "%s: pagination did not advance: page %ld links "
 		    "to a page already fetched", w->what, w->pages);
 		goto out;

@@ -16,7 +16,7 @@
 #include "grant.h"
 #include "yml.h"
 
-#define CONNECTOR_OPS_VERSION 1
+#define CONNECTOR_OPS_VERSION 2
 
 /* What the reconciler hands a connector: its settings and scope. */
 struct connector_cfg {
@@ -33,6 +33,15 @@ struct connector_cfg {
 
 struct connector;
 
+/* One change handed to apply_batch; the connector fills ok, detail, err. */
+struct change_item {
+	int revoke;		/* 0: grant, 1: revoke */
+	struct pgrant g;	/* borrowed strings */
+	int ok;
+	struct buf detail;	/* raw answer, initialised by the caller */
+	struct diag err;	/* when !ok */
+};
+
 struct connector_ops {
 	int version;		/* CONNECTOR_OPS_VERSION */
 	/* Allocate and connect.  Secrets are read here, from env or files. */
@@ -48,6 +57,16 @@ struct connector_ops {
 	int (*revoke)(struct connector *c, const struct pgrant *g,
 	    struct buf *detail, struct diag *err);
 	void (*close)(struct connector *c);
+	/*
+	 * Version 2, optional (NULL: the reconciler calls grant and revoke
+	 * one change at a time).  Apply all of a run's changes on this
+	 * platform at once, so that a platform whose API changes many
+	 * members per call (a SCIM PATCH per group) makes one call per
+	 * object.  Each item gets its own outcome.  Intents for every item
+	 * are committed before this is called.
+	 */
+	int (*apply_batch)(struct connector *c, struct change_item *items,
+	    size_t n);
 };
 
 #define CAP_ENUMERATE_TARGETS 0x1	/* managed globs are expanded by ingest */

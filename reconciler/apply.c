@@ -254,66 +254,45 @@ fail:
 	    c->target, c->platform, err.msg);
 }
 
-static void
-apply_one(struct change *c, struct state *st, struct platform_run *pr,
-    int64_t run, int64_t now)
+/* Commit the intent for a change; never call a platform without one. */
+static int
+intent_record(struct change *c, struct state *st, int64_t run, int64_t now,
+    int64_t *intent)
 {
-	int grant = c->action == CH_GRANT;
-	const char *test_crash = getenv("ACCORD_TEST_CRASH");
-	struct audit_row row;
 	struct sgrant g;
-	struct pgrant pg;
-	struct diag err, perr;
-	struct buf detail;
-	char at[TIME_STR_MAX], exp[TIME_STR_MAX];
-	int64_t intent = 0;
-	int rc;
+	struct diag err;
 
 	sgrant_from_change(&g, c, now);
-	row_init(&row, run, now, at, sizeof(at), "");
-	row_from_change(&row, c, exp, sizeof(exp));
-	if (c->account == NULL) {
-		c->failed = 1;
-		row.action = "grant_failed";
-		row.detail = "no account";
-		goto record;
-	}
 	if (state_begin(st, &err) == -1 ||
-	    state_intent_add(st, run, grant ? "grant" : "revoke",
-	    change_reason_names[c->reason], &g, &intent, &err) == -1 ||
+	    state_intent_add(st, run, c->action == CH_GRANT ? "grant" :
+	    "revoke", change_reason_names[c->reason], &g, intent, &err) == -1 ||
 	    state_commit(st, &err) == -1) {
 		state_rollback(st);
 		c->failed = 1;
 		c->error = xasprintf("recording intent: %s", err.msg);
-		return;		/* never touch a platform without an intent */
+		return -1;
 	}
-	pg.account = c->account;
-	pg.target = c->target;
-	pg.privilege = c->privilege;
-	buf_init(&detail, 4096);
-	diag_clear(&perr);
-	log_debug("%s: %s %s on %s %s %s", c->platform, grant ? "grant" :
-	    "revoke", c->privilege, c->target, grant ? "to" : "from", c->account);
-	rc = grant ? pr->desc->ops->grant(pr->conn, &pg, &detail, &perr) :
-	    pr->desc->ops->revoke(pr->conn, &pg, &detail, &perr);
-	log_debug("%s: -> %s", c->platform, rc == 0 ? buf_cstr(&detail) :
-	    perr.msg);
-	if (rc == 0 && test_crash && strcmp(test_crash, "after-call") == 0)
-		_exit(70);
-	if (rc == 0) {
-		c->done = 1;
-		row.action = grant ? "grant" : "revoke";
-		c->detail = xstrdup(buf_cstr(&detail));
-	} else {
-		c->failed = 1;
-		row.action = grant ? "grant_failed" : "revoke_failed";
-		c->error = xstrdup(perr.msg);
-	}
-	buf_release(&detail);
+	return 0;
+}
+
+/* Record a change's outcome, accord's view of the grant and the audit row
+ * in one transaction.  c->done or c->failed is already set. */
+static void
+outcome_record(struct change *c, struct state *st, int64_t run, int64_t now,
+    int64_t intent)
+{
+	int grant = c->action == CH_GRANT;
+	struct audit_row row;
+	struct sgrant g;
+	struct diag err;
+	char at[TIME_STR_MAX], exp[TIME_STR_MAX];
+
+	sgrant_from_change(&g, c, now);
+	row_init(&row, run, now, at, sizeof(at), grant ?
+	    (c->done ? "grant" : "grant_failed") :
+	    (c->done ? "revoke" : "revoke_failed"));
+	row_from_change(&row, c, exp, sizeof(exp));
 	row.detail = c->done ? c->detail : c->error;
-record:
-	if (c->error == NULL && c->failed)
-		c->error = xstrdup(row.detail);
 	if (state_begin(st, &err) == -1)
 		goto fail;
 	if (c->done && grant && state_grant_put(st, &g, &err) == -1)
@@ -336,6 +315,124 @@ fail:
 	    c->target, c->platform, err.msg);
 }
 
+static void
+test_crash_point(void)
+{
+	const char *test_crash = getenv("ACCORD_TEST_CRASH");
+
+	if (test_crash && strcmp(test_crash, "after-call") == 0)
+		_exit(70);
+}
+
+static void
+apply_one(struct change *c, struct state *st, struct platform_run *pr,
+    int64_t run, int64_t now)
+{
+	int grant = c->action == CH_GRANT;
+	struct pgrant pg;
+	struct diag perr;
+	struct buf detail;
+	int64_t intent = 0;
+	int rc;
+
+	if (c->account == NULL) {
+		c->failed = 1;
+		if (c->error == NULL)
+			c->error = xstrdup("no account");
+		outcome_record(c, st, run, now, 0);
+		return;
+	}
+	if (intent_record(c, st, run, now, &intent) == -1)
+		return;
+	pg.account = c->account;
+	pg.target = c->target;
+	pg.privilege = c->privilege;
+	buf_init(&detail, 4096);
+	diag_clear(&perr);
+	log_debug("%s: %s %s on %s %s %s", c->platform, grant ? "grant" :
+	    "revoke", c->privilege, c->target, grant ? "to" : "from", c->account);
+	rc = grant ? pr->desc->ops->grant(pr->conn, &pg, &detail, &perr) :
+	    pr->desc->ops->revoke(pr->conn, &pg, &detail, &perr);
+	log_debug("%s: -> %s", c->platform, rc == 0 ? buf_cstr(&detail) :
+	    perr.msg);
+	if (rc == 0)
+		test_crash_point();
+	if (rc == 0) {
+		c->done = 1;
+		c->detail = xstrdup(buf_cstr(&detail));
+	} else {
+		c->failed = 1;
+		c->error = xstrdup(perr.msg);
+	}
+	buf_release(&detail);
+	outcome_record(c, st, run, now, intent);
+}
+
+/*
+ * A platform with apply_batch gets all its changes in one call (revokes
+ * and grants; the connector keeps revokes first), each with its intent
+ * committed beforehand and its outcome recorded afterwards.
+ */
+static void
+apply_batch(struct plan *p, struct state *st, struct platform_run *pr,
+    int64_t run, int64_t now)
+{
+	struct change_item *items;
+	struct change **chg;
+	int64_t *intents;
+	size_t i, n = 0;
+
+	items = xcalloc(p->n ? p->n : 1, sizeof(*items));
+	chg = xcalloc(p->n ? p->n : 1, sizeof(*chg));
+	intents = xcalloc(p->n ? p->n : 1, sizeof(*intents));
+	for (i = 0; i < p->n; i++) {
+		struct change *c = &p->changes[i];
+		if ((c->action != CH_GRANT && c->action != CH_REVOKE) ||
+		    strcmp(c->platform, pr->cfg->name))
+			continue;
+		if (c->account == NULL) {
+			apply_one(c, st, pr, run, now);	/* no account: no call */
+			continue;
+		}
+		if (intent_record(c, st, run, now, &intents[n]) == -1)
+			continue;
+		chg[n] = c;
+		items[n].revoke = c->action == CH_REVOKE;
+		items[n].g.account = c->account;
+		items[n].g.target = c->target;
+		items[n].g.privilege = c->privilege;
+		buf_init(&items[n].detail, 4096);
+		log_debug("%s: batch %s %s on %s %s %s", c->platform,
+		    items[n].revoke ? "revoke" : "grant", c->privilege,
+		    c->target, items[n].revoke ? "from" : "to", c->account);
+		n++;
+	}
+	if (n) {
+		pr->desc->ops->apply_batch(pr->conn, items, n);
+		for (i = 0; i < n; i++)
+			if (items[i].ok) {
+				test_crash_point();
+				break;
+			}
+	}
+	for (i = 0; i < n; i++) {
+		struct change *c = chg[i];
+		if (items[i].ok) {
+			c->done = 1;
+			c->detail = xstrdup(buf_cstr(&items[i].detail));
+		} else {
+			c->failed = 1;
+			c->error = xstrdup(items[i].err.msg[0] ?
+			    items[i].err.msg : "not applied");
+		}
+		buf_release(&items[i].detail);
+		outcome_record(c, st, run, now, intents[i]);
+	}
+	free(items);
+	free(chg);
+	free(intents);
+}
+
 size_t
 apply_plan(struct plan *p, struct state *st, struct platform_run *pr,
     size_t npr, int64_t run, int64_t now)
@@ -343,6 +440,9 @@ apply_plan(struct plan *p, struct state *st, struct platform_run *pr,
 	size_t i, failed = 0;
 	int pass;
 
+	for (i = 0; i < npr; i++)
+		if (pr[i].ok && pr[i].desc->ops->apply_batch)
+			apply_batch(p, st, &pr[i], run, now);
 	/* Least privilege while a run is under way: revokes first. */
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < p->n; i++) {
@@ -356,12 +456,12 @@ apply_plan(struct plan *p, struct state *st, struct platform_run *pr,
 				continue;
 			}
 			r = find_platform(pr, npr, c->platform);
-			if (r == NULL || !r->ok)
+			if (r == NULL || !r->ok || r->desc->ops->apply_batch)
 				continue;
 			apply_one(c, st, r, run, now);
-			if (c->failed)
-				failed++;
 		}
 	}
+	for (i = 0; i < p->n; i++)
+		failed += p->changes[i].failed;
 	return failed;
 }
