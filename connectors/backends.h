@@ -9,5 +9,7 @@
 
 extern const struct connector_desc connector_postgres;
 extern const struct connector_desc connector_snowflake;
+extern const struct connector_desc connector_scim;
+extern const struct connector_desc connector_databricks;
 
 #endif

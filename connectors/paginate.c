@@ -397,6 +397,8 @@ http_paginate(struct http *h, const struct http_pager *pg,
 
 	memset(&w, 0, sizeof(w));
 	memset(&rs, 0, sizeof(rs));
+	if (pg->status != NULL)
+		*pg->status = 0;
 	if (pager_check(h, pg, err) == -1)
 		return -1;
 	w.h = h;
@@ -433,6 +435,8 @@ http_paginate(struct http *h, const struct http_pager *pg,
 			goto out;
 		w.pages++;
 		if (rs.status < 200 || rs.status > 299) {
+			if (pg->status != NULL)
+				*pg->status = rs.status;
 			http_fail(err, h, &rq, &rs);
 			goto out;
 		}

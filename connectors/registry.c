@@ -10,6 +10,8 @@
 const struct connector_desc *const connector_registry[] = {
 	&connector_postgres,
 	&connector_snowflake,
+	&connector_scim,
+	&connector_databricks,
 };
 
 const size_t connector_registry_len =

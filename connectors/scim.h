@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "diag.h"
 
@@ -30,6 +32,7 @@ struct scim_user {
 	char *id, *user_name, *email;	/* email: primary emails[] value, else
 					 * the first, else NULL */
 	char *display_name;
+	int email_primary;	/* email was marked primary */
 	int active;
 };
 
@@ -44,6 +47,20 @@ struct scim_group {
 	size_t nmembers;
 };
 
+/*
+ * Walk every resource of an endpoint ("/Users", "/ServicePrincipals"),
+ * startIndex from 1 with `count` page_size, until totalResults is reached
+ * or a page comes back empty; a page that starts with the resource the
+ * previous one started with fails the walk (a server ignoring
+ * startIndex).  `query` (may be NULL) is added to each
+ * page's query string, already encoded ("attributes=id,userName").  cb gets
+ * each resource, borrowed for the call.  A 401 renews the token once.
+ * Non-2xx answers fail with "platform P: GET PATH: HTTP S: scimType:
+ * detail" when the body is an RFC 7644 error.
+ */
+int scim_list(struct scim *s, const char *endpoint, const char *query,
+    int (*cb)(void *arg, json_t *res, struct diag *err), void *arg,
+    struct diag *err);
 /* Every user (all pages).  Free with scim_users_free. */
 int scim_list_users(struct scim *s, struct scim_user **out, size_t *n,
     struct diag *err);
@@ -53,12 +70,15 @@ int scim_list_groups(struct scim *s, struct scim_group **out, size_t *n,
 /* One group by displayName (filter displayName eq "..."): 1 found, 0 not. */
 int scim_find_group(struct scim *s, const char *display_name,
     struct scim_group *out, struct diag *err);
-/* `attr eq "value"` with the value as a JSON string literal; new string. */
+/* `attr eq "value"` with the value as a JSON string literal; new string,
+ * or NULL when value is not valid UTF-8. */
 char *scim_filter_eq(const char *attr, const char *value);
 /*
  * One PATCH for a group: add members add_ids, remove members remove_ids
- * (remove by `members[value eq "id"]`).  200 with the resource and 204
- * are both success.  detail gets the HTTP status and a short answer.
+ * (remove by `members[value eq "id"]`), removes first.  200 with the
+ * resource and 204 are both success.  A 404 on a PATCH that only removes
+ * is success too: the group is gone, and its memberships with it (§13).
+ * detail gets the HTTP status and a short answer, failure or not.
  */
 int scim_patch_members(struct scim *s, const char *group_id,
     char *const *add_ids, size_t nadd, char *const *remove_ids,

@@ -142,6 +142,9 @@ struct http_pager {
 					 * ("Resources"); NULL: a body that is
 					 * an array is counted as the items */
 	long max_pages;		/* safety stop; 0: 100000 */
+	long *status;		/* may be NULL: set to the HTTP status of the
+				 * page that failed the walk, else 0, so a
+				 * caller can tell a 401 or 404 apart */
 };
 
 /*

@@ -744,6 +744,7 @@ test_errors(struct http *h)
 {
 	struct http_pager pg;
 	struct seen s;
+	long status;
 	struct diag err;
 	json_t *r = json_object();
 
@@ -766,9 +767,13 @@ test_errors(struct http *h)
 	routes(r);
 
 	scim_pager(&pg, "/e/Users", "totalResults");
+	status = -1;
+	pg.status = &status;
 	seen_init(&s);
 	ok(walk(h, &pg, &s, &err) == -1, "an error page in the middle fails "
 	    "the walk");
+	is_int(status, 403, "the failing page's status is handed back");
+	pg.status = NULL;
 	is_str(err.msg, "platform t: GET /e/Users?startIndex=3&count=2: HTTP "
 	    "403: {\"detail\": \"no access to page 2\"}", "error page message");
 	requests_are("/e/Users?startIndex=1&count=2\n"
@@ -782,9 +787,13 @@ test_errors(struct http *h)
 	pg.token_param = "t";
 	pg.items_field = "items";
 	seen_init(&s);
+	status = -1;
+	pg.status = &status;
 	ok(walk(h, &pg, &s, &err) == -1 && strstr(err.msg, "platform t: GET "
 	    "/e/tok?t=n: invalid JSON at line 1") == err.msg,
 	    "malformed page in the middle: %s", err.msg);
+	is_int(status, 0, "a 200 with a bad body leaves the status 0");
+	pg.status = NULL;
 	requests_are("/e/tok\n/e/tok?t=n\n", "malformed page: walk stopped");
 	buf_release(&s.ids);
 
