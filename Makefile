@@ -5,7 +5,8 @@
 PKGS     := libgit2 yaml-0.1 sqlite3 libcurl jansson libpq libcrypto
 DEBS     := build-essential pkg-config git libgit2-dev libyaml-dev libsqlite3-dev \
             libcurl4-openssl-dev libjansson-dev libpq-dev libssl-dev \
-            postgresql sqlite3 python3 python3-cryptography openssl time
+            postgresql sqlite3 python3 python3-cryptography python3-aiosmtpd \
+            openssl time
 PREFIX   ?= /usr/local
 CC       ?= cc
 B        ?= build
