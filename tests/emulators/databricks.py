@@ -306,6 +306,7 @@ class State:
         if unknown:
             raise ValueError("unknown state keys: %s" % ", ".join(sorted(unknown)))
         used = set()
+        unames = set()
         for key in ("users", "service_principals", "groups"):
             for x in seed.get(key) or []:
                 if isinstance(x, dict) and x.get("id") is not None:
@@ -316,8 +317,9 @@ class State:
         for u in seed.get("users") or []:
             if not isinstance(u, dict) or not isinstance(u.get("userName"), str) or not u["userName"]:
                 raise ValueError("a user needs a userName: %r" % (u,))
-            if any(x["userName"].lower() == u["userName"].lower() for x in self.users):
+            if u["userName"].lower() in unames:
                 raise ValueError("duplicate userName %r" % u["userName"])
+            unames.add(u["userName"].lower())
             emails = u.get("emails")
             if emails is None:
                 emails = [{"value": u["userName"], "type": "work", "primary": True}] \
@@ -352,12 +354,15 @@ class State:
             gid = str(g["id"]) if g.get("id") is not None else self.new_id(used)
             used.add(gid)
             self.groups.append({"id": gid, "displayName": g["displayName"], "members": []})
+        self.index()
         for g, grp in zip(gseed, self.groups):
+            have = set()
             for m in g.get("members") or []:
                 ref = self.principal_ref(m)
                 if ref is None:
                     raise ValueError("group %r: unknown member %r" % (g["displayName"], m))
-                if ref not in grp["members"]:
+                if ref not in have:
+                    have.add(ref)
                     grp["members"].append(ref)
         for s in seed.get("securables") or []:
             if not isinstance(s, dict):
@@ -377,6 +382,22 @@ class State:
                 if pv not in PRIVILEGES[st]:
                     raise ValueError("grant: privilege %r not valid on a %s" % (pv, st))
             self.grants.setdefault((st, fn.lower()), {}).setdefault(p, set()).update(privs)
+
+    def index(self):
+        """Lookups by id and userName.  Users, service principals and
+        groups are only added by load; a PATCH edits a group in place."""
+        self.ids = {k: {x["id"]: x for x in self.coll(k)}
+                    for k in ("Users", "Groups", "ServicePrincipals")}
+        self.user_names = {x["userName"]: x for x in self.users}
+        self.sp_apps = {x["applicationId"]: x for x in self.sps}
+
+    def member_of(self):
+        """{(kind, id): [group, ...]} for every member of a group."""
+        out = {}
+        for g in self.groups:
+            for ref in g["members"]:
+                out.setdefault(ref, []).append(g)
+        return out
 
     def add_securable(self, st, fn):
         if not isinstance(st, str) or st.lower() not in KINDS:
@@ -400,9 +421,9 @@ class State:
             g = self.group_by_name(spec[6:])
             return ("Groups", g["id"]) if g else None
         if spec.startswith("service:"):
-            s = next((x for x in self.sps if x["applicationId"] == spec[8:]), None)
+            s = self.sp_apps.get(spec[8:])
             return ("ServicePrincipals", s["id"]) if s else None
-        u = next((x for x in self.users if x["userName"] == spec), None)
+        u = self.user_names.get(spec)
         return ("Users", u["id"]) if u else None
 
     def ref_spec(self, ref):
@@ -421,7 +442,7 @@ class State:
         return {"Users": self.users, "Groups": self.groups, "ServicePrincipals": self.sps}[kind]
 
     def by_id(self, kind, rid):
-        return next((x for x in self.coll(kind) if x["id"] == rid), None)
+        return self.ids[kind].get(rid)
 
     def any_by_id(self, rid):
         for kind in ("Users", "Groups", "ServicePrincipals"):
@@ -434,9 +455,8 @@ class State:
         """UC principals: user userName, group displayName, SP applicationId."""
         if not isinstance(p, str):
             return False
-        return any(u["userName"] == p for u in self.users) or \
-            any(g["displayName"] == p for g in self.groups) or \
-            any(s["applicationId"] == p for s in self.sps)
+        return p in self.user_names or p in self.sp_apps or \
+            any(g["displayName"] == p for g in self.groups)
 
     def dump(self):
         grants = []
@@ -616,7 +636,7 @@ class Emulator:
                      "scope": "all-apis"}
 
     # --- SCIM ---
-    def render(self, kind, o):
+    def render(self, kind, o, member_of=None):
         st = self.state
         if kind == "Users" or kind == "ServicePrincipals":
             if kind == "Users":
@@ -627,9 +647,11 @@ class Emulator:
             else:
                 r = {"schemas": [S_SP], "id": o["id"], "applicationId": o["applicationId"],
                      "displayName": o["displayName"], "active": o["active"]}
+            if member_of is None:
+                member_of = st.member_of()
             groups = [{"value": g["id"], "display": g["displayName"], "type": "direct",
                        "$ref": "Groups/" + g["id"]}
-                      for g in st.groups if (kind, o["id"]) in g["members"]]
+                      for g in member_of.get((kind, o["id"]), [])]
             if groups:
                 r["groups"] = groups
             return r
@@ -684,11 +706,17 @@ class Emulator:
         start = max(start, 1)
         count = max(0, min(count, cap))
         with self.lock:
-            rows = [self.render(kind, o) for o in self.state.coll(kind)]
-        if node is not None:
-            rows = [r for r in rows if evaluate(node, r)]
-        page = rows[start - 1:start - 1 + count]
-        out = {"schemas": [S_LIST], "totalResults": len(rows), "startIndex": start,
+            mo = self.state.member_of() if kind != "Groups" else None
+            objs = self.state.coll(kind)
+            if node is None:
+                total = len(objs)
+                page = [self.render(kind, o, mo) for o in objs[start - 1:start - 1 + count]]
+            else:
+                rows = [self.render(kind, o, mo) for o in objs]
+                rows = [r for r in rows if evaluate(node, r)]
+                total = len(rows)
+                page = rows[start - 1:start - 1 + count]
+        out = {"schemas": [S_LIST], "totalResults": total, "startIndex": start,
                "itemsPerPage": len(page)}
         if page:
             out["Resources"] = [self.project(r, q) for r in page]
