@@ -53,6 +53,45 @@ struct group {
 	size_t n;
 };
 
+/*
+ * notify: (DESIGN §7, §10, §12).  Environment variable NAMES only: the
+ * secrets they hold are read at send time and never stored.  Strings
+ * are owned by the config; NULL when absent unless a default is given.
+ */
+enum notify_event {
+	NEV_PENDING, NEV_GRANTED, NEV_EXPIRING, NEV_REVOKED, NEV_COUNT
+};
+extern const char *const notify_event_names[];	/* "pending", ... */
+#define NOTIFY_SLACK 1u		/* route bits in notify_cfg.events[] */
+#define NOTIFY_EMAIL 2u
+
+struct notify_slack {
+	char *token_env;	/* chat.postMessage; or */
+	char *webhook_env;	/* an incoming webhook (the URL is a secret) */
+	char *channel;		/* required with token_env */
+	char *api_url;		/* NULL: the Slack default */
+	char *approve_emoji;	/* default "white_check_mark", no colons */
+	char *push_remote;	/* default "origin" */
+	char *ca_file;
+};
+
+struct notify_email {
+	char *smtp_url;		/* smtp://HOST[:PORT] or smtps:// */
+	char *from;
+	char *username_env;	/* NULL: the from address is the user */
+	char *password_env;	/* NULL: no AUTH */
+	char *ca_file;
+};
+
+struct notify_cfg {
+	int enabled;		/* a notify: block with slack or email */
+	int have_slack, have_email;
+	struct notify_slack slack;
+	struct notify_email email;
+	char *pull_request_url;	/* {number} {branch} {path}, may be NULL */
+	unsigned events[NEV_COUNT];	/* NOTIFY_SLACK | NOTIFY_EMAIL */
+};
+
 struct config {
 	char blob[41];		/* accord.yaml's blob id, "" when not from git */
 	struct yml_doc doc;	/* owned; platform nodes point into it */
@@ -64,6 +103,7 @@ struct config {
 	size_t nplatforms;
 	long max_revoke;	/* default 50 */
 	const struct yml_node *notify;	/* borrowed, may be NULL */
+	struct notify_cfg notify_cfg;	/* parsed notify: (zero when absent) */
 };
 
 /* Parse accord.yaml.  On failure nothing needs releasing. */

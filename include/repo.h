@@ -23,6 +23,9 @@ struct repo_entry {
 /* Open the repository at path (a work tree or a bare repository). */
 int repo_open(struct repo **out, const char *path, struct diag *err);
 void repo_free(struct repo *r);
+/* The libgit2 handle, for reconciler modules that walk refs or write
+ * commits (inbox.c, merge.c).  Borrowed; a git_repository *. */
+void *repo_git(struct repo *r);
 
 /* Resolve a ref name or revision ("refs/heads/main", "main", "HEAD", a
  * sha) to a commit id. */

@@ -71,6 +71,10 @@ struct snapshot {
 int snapshot_load(struct snapshot *s, struct repo *r, const char *ref,
     struct state *st, int64_t now, struct timing *tm, struct diag *err);
 void snapshot_release(struct snapshot *s);
+/* A request naming a target its platform does not manage is invalid as a
+ * whole: -1 with err at the grant's file:line:column. */
+int request_check_managed(const struct config *cfg, const struct request *r,
+    struct diag *err);
 /* The table of connector types, for config_parse. */
 struct type_info *snapshot_types(size_t *n);
 
@@ -80,6 +84,7 @@ int cmd_plan(const struct opts *o, int argc, char **argv);
 int cmd_apply(const struct opts *o, int argc, char **argv);
 int cmd_run(const struct opts *o, int argc, char **argv);
 int cmd_audit(const struct opts *o, int argc, char **argv);
+int cmd_inbox(const struct opts *o, int argc, char **argv);
 
 #endif
 

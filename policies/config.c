@@ -30,6 +30,16 @@ static const char *const notify_keys[] = {
 	"slack", "email", "events", "pull_request_url", NULL
 };
 static const char *const safety_keys[] = { "max_revoke", NULL };
+static const char *const slack_keys[] = {
+	"token_env", "webhook_env", "channel", "api_url", "approve_emoji",
+	"push_remote", "ca_file", NULL
+};
+static const char *const email_keys[] = {
+	"smtp_url", "from", "username_env", "password_env", "ca_file", NULL
+};
+const char *const notify_event_names[] = {
+	"pending", "granted", "expiring", "revoked", NULL
+};
 
 /* The node naming item i of a string list that yml_strlist accepted:
  * a single string stands for a one-element list. */
@@ -322,6 +332,318 @@ parse_settings(const struct yml_doc *doc, const struct yml_node *pn,
 	return 0;
 }
 
+/* An optional string setting of a notify: map, copied.  Empty is an
+ * error: every one of these names something. */
+static int
+notify_str(const struct yml_doc *doc, const struct yml_node *map,
+    const char *what, const char *key, int required, char **out,
+    struct diag *err)
+{
+	const char *v = NULL;
+
+	if (yml_str(doc, map, key, required, &v, err) == -1)
+		return -1;
+	if (v == NULL)
+		return 0;
+	if (v[0] == '\0')
+		return yml_error(doc, yml_get(map, key), err,
+		    "%s.%s must not be empty", what, key);
+	*out = xstrdup(v);
+	return 0;
+}
+
+/* notify.*.*_env: the name of a variable, never the secret itself, which
+ * is therefore never echoed. */
+static int
+notify_env(const struct yml_doc *doc, const struct yml_node *map,
+    const char *what, const char *key, char **out, struct diag *err)
+{
+	if (notify_str(doc, map, what, key, 0, out, err) == -1)
+		return -1;
+	if (*out && !is_env_name(*out))
+		return yml_error(doc, yml_get(map, key), err, "%s.%s must name "
+		    "an environment variable (letters, digits, '_'); secrets "
+		    "are never written here", what, key);
+	return 0;
+}
+
+static int
+has_ctl_or_space(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+static int
+parse_notify_slack(const struct yml_doc *doc, const struct yml_node *n,
+    struct notify_slack *sl, struct diag *err)
+{
+	const char *w = "notify.slack";
+	const char *p;
+
+	if (n->kind != YML_MAP)
+		return yml_error(doc, n, err, "'notify.slack' must be a map, "
+		    "not %s", found(n));
+	if (yml_check_keys(doc, n, w, slack_keys, err) == -1 ||
+	    notify_env(doc, n, w, "token_env", &sl->token_env, err) == -1 ||
+	    notify_env(doc, n, w, "webhook_env", &sl->webhook_env, err) == -1 ||
+	    notify_str(doc, n, w, "channel", 0, &sl->channel, err) == -1 ||
+	    notify_str(doc, n, w, "api_url", 0, &sl->api_url, err) == -1 ||
+	    notify_str(doc, n, w, "approve_emoji", 0, &sl->approve_emoji,
+	    err) == -1 ||
+	    notify_str(doc, n, w, "push_remote", 0, &sl->push_remote,
+	    err) == -1 ||
+	    notify_str(doc, n, w, "ca_file", 0, &sl->ca_file, err) == -1)
+		return -1;
+	if (sl->token_env == NULL && sl->webhook_env == NULL)
+		return yml_error(doc, n, err, "notify.slack needs token_env "
+		    "(chat.postMessage) or webhook_env (an incoming webhook)");
+	if (sl->token_env && sl->webhook_env)
+		return yml_error(doc, yml_get(n, "webhook_env"), err,
+		    "notify.slack takes token_env or webhook_env, not both");
+	if (sl->token_env && sl->channel == NULL)
+		return yml_error(doc, n, err, "notify.slack.channel is "
+		    "required with token_env (the channel id to post in)");
+	if (sl->channel && has_ctl_or_space(sl->channel))
+		return yml_error(doc, yml_get(n, "channel"), err,
+		    "notify.slack.channel must be a channel id such as "
+		    "C0123456789");
+	if (sl->api_url && !url_ok(sl->api_url))
+		return yml_error(doc, yml_get(n, "api_url"), err,
+		    "notify.slack.api_url must start with https:// (http:// "
+		    "only for 127.0.0.1)");
+	if (sl->approve_emoji) {
+		for (p = sl->approve_emoji; *p; p++)
+			if (!islower((unsigned char)*p) &&
+			    !isdigit((unsigned char)*p) && !strchr("_+-'", *p))
+				return yml_error(doc, yml_get(n,
+				    "approve_emoji"), err, "notify.slack."
+				    "approve_emoji must be an emoji name such "
+				    "as white_check_mark (lower case, no "
+				    "colons)");
+	} else
+		sl->approve_emoji = xstrdup("white_check_mark");
+	if (sl->push_remote && has_ctl_or_space(sl->push_remote))
+		return yml_error(doc, yml_get(n, "push_remote"), err,
+		    "notify.slack.push_remote must be a remote name or URL");
+	if (sl->push_remote == NULL)
+		sl->push_remote = xstrdup("origin");
+	return 0;
+}
+
+/* A bare address: something@something, nothing a header could split on. */
+static int
+is_address(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	return at && at != s && at[1] && strchr(at + 1, '@') == NULL &&
+	    !has_ctl_or_space(s) && strpbrk(s, "<>,;\"()") == NULL;
+}
+
+static int
+parse_notify_email(const struct yml_doc *doc, const struct yml_node *n,
+    struct notify_email *em, struct diag *err)
+{
+	const char *w = "notify.email", *u, *host;
+
+	if (n->kind != YML_MAP)
+		return yml_error(doc, n, err, "'notify.email' must be a map, "
+		    "not %s", found(n));
+	if (yml_check_keys(doc, n, w, email_keys, err) == -1 ||
+	    notify_str(doc, n, w, "smtp_url", 1, &em->smtp_url, err) == -1 ||
+	    notify_str(doc, n, w, "from", 1, &em->from, err) == -1 ||
+	    notify_env(doc, n, w, "username_env", &em->username_env,
+	    err) == -1 ||
+	    notify_env(doc, n, w, "password_env", &em->password_env,
+	    err) == -1 ||
+	    notify_str(doc, n, w, "ca_file", 0, &em->ca_file, err) == -1)
+		return -1;
+	u = em->smtp_url;
+	host = strncmp(u, "smtp://", 7) == 0 ? u + 7 :
+	    strncmp(u, "smtps://", 8) == 0 ? u + 8 : NULL;
+	if (host == NULL || *host == '\0' || *host == '/' || *host == ':' ||
+	    has_ctl_or_space(u))
+		return yml_error(doc, yml_get(n, "smtp_url"), err,
+		    "notify.email.smtp_url must be smtp://HOST[:PORT] or "
+		    "smtps://HOST[:PORT]");
+	/* Credentials in the URL would be a secret written down. */
+	if (strchr(host, '@'))
+		return yml_error(doc, yml_get(n, "smtp_url"), err,
+		    "notify.email.smtp_url must not hold credentials; use "
+		    "username_env and password_env");
+	if (!is_address(em->from))
+		return yml_error(doc, yml_get(n, "from"), err,
+		    "notify.email.from must be a bare address such as "
+		    "accord@example.com");
+	if (em->username_env && em->password_env == NULL)
+		return yml_error(doc, yml_get(n, "username_env"), err,
+		    "notify.email.username_env needs password_env too");
+	return 0;
+}
+
+static int
+parse_notify_url(const struct yml_doc *doc, const struct yml_node *n,
+    struct notify_cfg *nc, struct diag *err)
+{
+	static const char *const vars[] = {
+		"{number}", "{branch}", "{path}", NULL
+	};
+	const char *p, *u;
+	size_t i;
+
+	if (notify_str(doc, n, "notify", "pull_request_url", 0,
+	    &nc->pull_request_url, err) == -1)
+		return -1;
+	if (nc->pull_request_url == NULL)
+		return 0;
+	u = nc->pull_request_url;
+	if ((strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0) ||
+	    has_ctl_or_space(u))
+		return yml_error(doc, yml_get(n, "pull_request_url"), err,
+		    "notify.pull_request_url must be an http(s) URL such as "
+		    "https://github.com/acme/access/pull/{number}");
+	for (p = strchr(u, '{'); p; p = strchr(p + 1, '{')) {
+		for (i = 0; vars[i]; i++)
+			if (strncmp(p, vars[i], strlen(vars[i])) == 0)
+				break;
+		if (vars[i] == NULL)
+			return yml_error(doc, yml_get(n, "pull_request_url"),
+			    err, "notify.pull_request_url: unknown "
+			    "placeholder at '%.20s' (known: {number}, "
+			    "{branch}, {path})", p);
+	}
+	return 0;
+}
+
+static int
+route_bit(const struct yml_doc *doc, const struct yml_node *v,
+    const struct notify_cfg *nc, const char *event, int alone,
+    unsigned *bits, struct diag *err)
+{
+	if (v->kind != YML_SCALAR || yml_is_null(v))
+		return yml_error(doc, v, err, "notify.events.%s must be slack, "
+		    "email, [slack, email] or none, not %s", event, found(v));
+	if (strcmp(v->str, "slack") == 0) {
+		if (!nc->have_slack)
+			return yml_error(doc, v, err, "notify.events.%s goes to "
+			    "slack, but notify.slack is not configured", event);
+		*bits |= NOTIFY_SLACK;
+	} else if (strcmp(v->str, "email") == 0) {
+		if (!nc->have_email)
+			return yml_error(doc, v, err, "notify.events.%s goes to "
+			    "email, but notify.email is not configured", event);
+		*bits |= NOTIFY_EMAIL;
+	} else if (strcmp(v->str, "none") == 0 && alone) {
+		*bits = 0;
+	} else
+		return yml_error(doc, v, err, "notify.events.%s: unknown "
+		    "destination '%s' (slack, email%s)", event, v->str,
+		    alone ? " or none" : "");
+	return 0;
+}
+
+static int
+parse_notify_events(const struct yml_doc *doc, const struct yml_node *ev,
+    struct notify_cfg *nc, struct diag *err)
+{
+	const struct yml_node *v;
+	size_t i, j;
+
+	if (ev == NULL || yml_is_null(ev))
+		return 0;
+	if (ev->kind != YML_MAP)
+		return yml_error(doc, ev, err, "'notify.events' must be a map "
+		    "of event: destination, not %s", found(ev));
+	if (yml_check_keys(doc, ev, "notify.events", notify_event_names,
+	    err) == -1)
+		return -1;
+	for (i = 0; i < NEV_COUNT; i++) {
+		v = yml_get(ev, notify_event_names[i]);
+		if (v == NULL)
+			continue;
+		nc->events[i] = 0;
+		if (v->kind != YML_SEQ) {
+			if (route_bit(doc, v, nc, notify_event_names[i], 1,
+			    &nc->events[i], err) == -1)
+				return -1;
+			continue;
+		}
+		for (j = 0; j < v->n; j++)
+			if (route_bit(doc, v->items[j], nc,
+			    notify_event_names[i], 0, &nc->events[i],
+			    err) == -1)
+				return -1;
+	}
+	return 0;
+}
+
+/*
+ * Defaults (§12): pending to Slack, the others by email; an event whose
+ * default destination is not configured goes to the other one.
+ */
+static int
+parse_notify(const struct yml_doc *doc, const struct yml_node *n,
+    struct notify_cfg *nc, struct diag *err)
+{
+	const struct yml_node *sl = yml_get(n, "slack"), *em = yml_get(n,
+	    "email");
+	unsigned other;
+	size_t i;
+
+	if (n->kind != YML_MAP)
+		return yml_error(doc, n, err, "'notify' must be a map, not %s",
+		    found(n));
+	if (yml_check_keys(doc, n, "notify", notify_keys, err) == -1)
+		return -1;
+	if (sl && !yml_is_null(sl)) {
+		if (parse_notify_slack(doc, sl, &nc->slack, err) == -1)
+			return -1;
+		nc->have_slack = 1;
+	}
+	if (em && !yml_is_null(em)) {
+		if (parse_notify_email(doc, em, &nc->email, err) == -1)
+			return -1;
+		nc->have_email = 1;
+	}
+	nc->enabled = nc->have_slack || nc->have_email;
+	for (i = 0; i < NEV_COUNT; i++) {
+		nc->events[i] = i == NEV_PENDING ? NOTIFY_SLACK : NOTIFY_EMAIL;
+		other = nc->events[i] == NOTIFY_SLACK ? NOTIFY_EMAIL :
+		    NOTIFY_SLACK;
+		if ((nc->events[i] == NOTIFY_SLACK && !nc->have_slack) ||
+		    (nc->events[i] == NOTIFY_EMAIL && !nc->have_email))
+			nc->events[i] = ((other == NOTIFY_SLACK &&
+			    nc->have_slack) || (other == NOTIFY_EMAIL &&
+			    nc->have_email)) ? other : 0;
+	}
+	if (parse_notify_url(doc, n, nc, err) == -1 ||
+	    parse_notify_events(doc, yml_get(n, "events"), nc, err) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+notify_cfg_release(struct notify_cfg *nc)
+{
+	free(nc->slack.token_env);
+	free(nc->slack.webhook_env);
+	free(nc->slack.channel);
+	free(nc->slack.api_url);
+	free(nc->slack.approve_emoji);
+	free(nc->slack.push_remote);
+	free(nc->slack.ca_file);
+	free(nc->email.smtp_url);
+	free(nc->email.from);
+	free(nc->email.username_env);
+	free(nc->email.password_env);
+	free(nc->email.ca_file);
+	free(nc->pull_request_url);
+	memset(nc, 0, sizeof(*nc));
+}
+
 static int
 parse_platform(struct config *c, const struct yml_node *key,
     const struct yml_node *pn, const struct type_info *types, size_t ntypes,
@@ -448,7 +770,7 @@ parse_root(struct config *c, const struct type_info *types, size_t ntypes,
 
 	n = yml_get(root, "notify");
 	if (n != NULL && !yml_is_null(n)) {
-		if (yml_check_keys(doc, n, "notify", notify_keys, err) == -1)
+		if (parse_notify(doc, n, &c->notify_cfg, err) == -1)
 			return -1;
 		c->notify = n;
 	}
@@ -511,6 +833,7 @@ config_release(struct config *cfg)
 	}
 	free(cfg->platforms);
 	free(cfg->branch);
+	notify_cfg_release(&cfg->notify_cfg);
 	yml_doc_release(&cfg->doc);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "notify.h"
+#include "reaction.h"
 #include "run.h"
 #include "state.h"
 #include "util.h"
@@ -93,7 +95,7 @@ reconcile(const struct opts *o, int apply)
 	long limit;
 	char refused[128] = "", detail[256];
 	double t0 = now_ms(), t;
-	int rc = EXIT_ERROR, have_snap = 0;
+	int rc = EXIT_ERROR, have_snap = 0, merged = 0;
 
 	memset(&tm, 0, sizeof(tm));
 	memset(&plan, 0, sizeof(plan));
@@ -108,6 +110,10 @@ reconcile(const struct opts *o, int apply)
 			goto out;
 		}
 		audit_run_row(st, run, o->now, "run_started", NULL, NULL);
+		/* Approval by reaction merges before the snapshot is
+		 * loaded, so this very run plans and applies the merges. */
+		if (reaction_run(repo, st, o, o->now, &merged, &err) == -1)
+			log_warn("approval by reaction: %s", err.msg);
 	}
 	if (snapshot_load(&snap, repo, o->ref, st, o->now, &tm, &err) == -1) {
 		diag_print(&err, stderr);
@@ -149,6 +155,10 @@ reconcile(const struct opts *o, int apply)
 	tm.apply = now_ms() - t;
 	output_plan(&plan, &snap, errs, nerrs, apply && !refused[0],
 	    refused[0] ? refused : NULL, o->json);
+	/* Notifications (§7, §12): after apply, under the lock, only when
+	 * applying.  A failed delivery never changes the exit code. */
+	if (apply)
+		notify_run(st, repo, &snap, o->now, NULL);
 	if (refused[0])
 		rc = EXIT_ERROR;
 	else if (plan.nskipped || failed)

@@ -226,21 +226,29 @@ load_request(struct snapshot *s, struct repo *r, struct state *st,
 static int
 check_managed(const struct snapshot *s, struct loaded_request *lr)
 {
+	struct diag d;
+
+	if (request_check_managed(&s->cfg, &lr->req, &d) == 0)
+		return 0;
+	set_error(lr, &d);
+	return -1;
+}
+
+int
+request_check_managed(const struct config *cfg, const struct request *r,
+    struct diag *err)
+{
 	size_t j;
 
-	for (j = 0; j < lr->req.ngrants; j++) {
-		const struct grant_req *g = &lr->req.grants[j];
-		const struct platform_cfg *pc = config_platform(&s->cfg,
+	for (j = 0; j < r->ngrants; j++) {
+		const struct grant_req *g = &r->grants[j];
+		const struct platform_cfg *pc = config_platform(cfg,
 		    g->platform);
-		if (pc && !config_is_managed(pc, g->target)) {
-			struct diag d;
-			diag_setat(&d, lr->req.path, g->line, g->column,
+		if (pc && !config_is_managed(pc, g->target))
+			return diag_setat(err, r->path, g->line, g->column,
 			    "target %s is not managed by accord on platform %s "
 			    "(add it to 'managed' in accord.yaml)", g->target,
 			    g->platform);
-			set_error(lr, &d);
-			return -1;
-		}
 	}
 	return 0;
 }

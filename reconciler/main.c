@@ -23,6 +23,8 @@
 	"  audit [--person P] [--platform P] [--target T] [--since T] [--until T]\n" \
 	"        [--action A] [--format table|json|csv]\n" \
 	"  audit verify            check the audit hash chain\n" \
+	"  inbox [--reviewer EMAIL]\n" \
+	"                          requests on unmerged branches and who may approve\n" \
 	"exit: 0 ok, 1 error, 2 changes pending (plan --detailed-exitcode),\n" \
 	"      3 partial, 4 locked, 64 usage\n"
 
@@ -37,6 +39,7 @@ static const struct command commands[] = {
 	{ "apply", cmd_apply },
 	{ "run", cmd_run },
 	{ "audit", cmd_audit },
+	{ "inbox", cmd_inbox },
 };
 
 /* -v, -vv and --json are global and may also follow the command. */

@@ -23,6 +23,12 @@ struct repo {
 	git_repository *git;
 };
 
+void *
+repo_git(struct repo *r)
+{
+	return r ? r->git : NULL;
+}
+
 /* libgit2's message for the call that just failed. */
 static const char *
 lg_msg(void)

@@ -153,6 +153,49 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
 	"  SELECT RAISE(ABORT, 'audit log is append-only');"
 	" END;",
+
+	/*
+	 * 2: notifications owed and sent (outbox.h).  A message is owed
+	 * while sent_at is 0.  The cursor starts at the audit log's end, so
+	 * that grants made before notifications existed are not announced
+	 * now.  Slack messages posted for pending request versions are
+	 * what approval by reaction reads back.
+	 */
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  key TEXT NOT NULL UNIQUE,"
+	"  event TEXT NOT NULL,"
+	"  channel TEXT NOT NULL CHECK (channel IN ('slack', 'email')),"
+	"  recipients TEXT NOT NULL,"
+	"  subject TEXT,"
+	"  body TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  last_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"
+	"CREATE INDEX outbox_owed ON outbox(created_at, id) WHERE sent_at = 0;"
+
+	"CREATE TABLE outbox_cursor ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  audit_seq INTEGER NOT NULL"
+	") STRICT;"
+	"INSERT INTO outbox_cursor (id, audit_seq)"
+	"  SELECT 1, COALESCE(MAX(seq), 0) FROM audit;"
+
+	"CREATE TABLE slack_posted ("
+	"  path TEXT NOT NULL,"
+	"  blob TEXT NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  ts TEXT NOT NULL,"
+	"  posted_at INTEGER NOT NULL,"
+	"  merged_at INTEGER NOT NULL DEFAULT 0,"
+	"  merge_commit TEXT,"
+	"  PRIMARY KEY (path, blob)"
+	") STRICT;"
+	"CREATE INDEX slack_posted_open ON slack_posted(posted_at)"
+	"  WHERE merged_at = 0;",
 };
 
 const int db_schema_version = sizeof(migrations) / sizeof(migrations[0]);
