@@ -29,6 +29,10 @@ struct merge_req {
 	struct merge_person author, committer;
 	int64_t when;		/* author and committer time, UTC */
 	const char *remote;	/* remote name, or a URL or path; NULL: no push */
+	/* When set, their side (merge base .. theirs) may change nothing but
+	 * this path, to this blob: a reaction approves one request version,
+	 * never the rest of a branch (other requests, policies, config). */
+	const char *only_path, *only_blob;
 };
 
 /* What merge_run did. */
@@ -37,13 +41,16 @@ enum merge_result {
 	MERGE_CONFLICT = 1,	/* the trees conflict: nothing changed */
 	MERGE_MOVED = 2,	/* the branch no longer points at tip: nothing changed */
 	MERGE_PUSH_FAILED = 3,	/* push failed; the branch was moved back */
+	MERGE_SCOPE = 4,	/* their side changes more than only_path:
+				 * nothing changed */
 };
 
 /*
  * Merge m->theirs into m->branch.  Returns one of enum merge_result, or
  * -1 on any other error (err set; the branch is left at m->tip unless
  * the rollback itself failed, which err then says).  For MERGE_CONFLICT,
- * MERGE_MOVED and MERGE_PUSH_FAILED err holds a one-line explanation.
+ * MERGE_MOVED, MERGE_PUSH_FAILED and MERGE_SCOPE err holds a one-line
+ * explanation.
  * On MERGE_DONE, out holds the new commit id.
  */
 int merge_run(struct repo *r, const struct merge_req *m, char out[41],

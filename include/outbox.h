@@ -36,7 +36,8 @@ void outbox_msgs_free(struct outbox_msg *v, size_t n);
 /* Queue m unless its key is already known (sent or owed): 1 queued, 0
  * known, -1 error. */
 int outbox_add(struct state *s, const struct outbox_msg *m, struct diag *err);
-/* Every owed message, oldest first. */
+/* Every owed message: the least tried first, then the oldest, so that
+ * messages that keep failing do not hold back new ones. */
 int outbox_owed(struct state *s, struct outbox_msg **out, size_t *n,
     struct diag *err);
 /* Record a delivery (error NULL: sent at `now`) or a failed attempt. */

@@ -41,6 +41,19 @@ const char *const notify_event_names[] = {
 	"pending", "granted", "expiring", "revoked", NULL
 };
 
+/* "scheme://user[:secret]@host...": a secret written into the config. */
+static int
+url_has_userinfo(const char *u)
+{
+	const char *auth = strstr(u, "://"), *end;
+
+	if (auth == NULL)
+		return 0;
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	return memchr(auth, '@', (size_t)(end - auth)) != NULL;
+}
+
 /* The node naming item i of a string list that yml_strlist accepted:
  * a single string stands for a one-element list. */
 static const struct yml_node *
@@ -428,6 +441,10 @@ parse_notify_slack(const struct yml_doc *doc, const struct yml_node *n,
 	if (sl->push_remote && has_ctl_or_space(sl->push_remote))
 		return yml_error(doc, yml_get(n, "push_remote"), err,
 		    "notify.slack.push_remote must be a remote name or URL");
+	if (sl->push_remote && url_has_userinfo(sl->push_remote))
+		return yml_error(doc, yml_get(n, "push_remote"), err,
+		    "notify.slack.push_remote must not carry credentials "
+		    "(user:secret@): name a configured remote instead");
 	if (sl->push_remote == NULL)
 		sl->push_remote = xstrdup("origin");
 	return 0;

@@ -262,7 +262,7 @@ show_request(int github, struct buf *md, const struct snapshot *s,
 static void
 write_summary(const char *path, const char *commit, const char *base,
     const struct tally *t, int bad, const struct buf *rows,
-    const struct buf *errs, const struct buf *gone)
+    const struct buf *errs, const struct buf *gone, const struct buf *rules)
 {
 	FILE *f;
 
@@ -285,8 +285,89 @@ write_summary(const char *path, const char *commit, const char *base,
 		fprintf(f, "### Errors\n\n%s\n", errs->ptr);
 	if (gone->len > 0)
 		fprintf(f, "### Withdrawn\n\n%s\n", gone->ptr);
+	if (rules->len > 0)
+		fprintf(f, "### Rules changed by this change\n\nThe requests "
+		    "above were checked against these edited files; review "
+		    "them as changes to who may approve what.\n\n%s\n",
+		    rules->ptr);
 	if (fclose(f) != 0)
 		log_warn("cannot write the step summary to %s", path);
+}
+
+/*
+ * Files that decide (accord.yaml, policies/) changed by this change: its
+ * requests are checked against the changed rules, so a pull request that
+ * loosens a policy passes its own check.  Say so loudly, so reviewers
+ * review the rule change itself.  Returns the number found, -1 on error.
+ */
+static int
+show_rule_changes(struct repo *repo, const char *base, const char *tip,
+    int github, struct buf *md, struct diag *err)
+{
+	struct repo_entry *a = NULL, *b = NULL;
+	struct strmap am = STRMAP_INIT, bm = STRMAP_INIT;
+	size_t na = 0, nb = 0, i, k;
+	char ab[41], bb[41], *d1 = NULL, *d2 = NULL, *msg;
+	size_t l1, l2;
+	int ra, rb, found = 0, rc = -1;
+
+	if (repo_list(repo, base, "policies", yaml_suffixes, &a, &na,
+	    err) == -1 || repo_list(repo, tip, "policies", yaml_suffixes, &b,
+	    &nb, err) == -1)
+		goto out;
+	if ((ra = repo_read(repo, base, "accord.yaml", YML_MAX_BYTES, &d1,
+	    &l1, ab, err)) == -1 || (rb = repo_read(repo, tip, "accord.yaml",
+	    YML_MAX_BYTES, &d2, &l2, bb, err)) == -1)
+		goto out;
+	if (ra != rb || (ra == 0 && strcmp(ab, bb) != 0)) {
+		found++;
+		msg = xasprintf("this change edits accord.yaml (groups, "
+		    "platforms, settings): review it as a change to who may "
+		    "approve what");
+		if (github)
+			gh_annotate("warning", "accord.yaml", 1, 1,
+			    "accord: settings changed", msg);
+		else
+			printf("note: %s\n", msg);
+		free(msg);
+		if (md != NULL)
+			buf_puts(md, "- `accord.yaml`\n");
+	}
+	for (i = 0; i < na; i++)
+		strmap_put(&am, a[i].path, i);
+	for (i = 0; i < nb; i++)
+		strmap_put(&bm, b[i].path, i);
+	for (i = 0; i < na + nb; i++) {
+		const struct repo_entry *e = i < na ? &a[i] : &b[i - na];
+		int other = i < na ? strmap_get(&bm, e->path, &k) :
+		    strmap_get(&am, e->path, &k);
+
+		if (i >= na && other)
+			continue;	/* seen from the base side */
+		if (other && strcmp(e->blob, b[k].blob) == 0)
+			continue;
+		found++;
+		msg = xasprintf("this change %s %s: its requests are checked "
+		    "against the changed rules; review the rule change itself",
+		    !other ? (i < na ? "deletes" : "adds") : "edits", e->path);
+		if (github)
+			gh_annotate("warning", i < na && !other ? NULL : e->path,
+			    1, 1, "accord: policy changed", msg);
+		else
+			printf("note: %s\n", msg);
+		free(msg);
+		if (md != NULL)
+			buf_printf(md, "- `%s`\n", e->path);
+	}
+	rc = found;
+out:
+	free(d1);
+	free(d2);
+	strmap_release(&am);
+	strmap_release(&bm);
+	repo_entries_free(a, na);
+	repo_entries_free(b, nb);
+	return rc;
 }
 
 int
@@ -297,6 +378,7 @@ cmd_validate(const struct opts *o, int argc, char **argv)
 	struct repo_entry *be = NULL;
 	struct strmap basemap = STRMAP_INIT, paths = STRMAP_INIT;
 	struct buf rows = BUF_INIT, errs = BUF_INIT, gone = BUF_INIT;
+	struct buf rules = BUF_INIT;
 	struct tally t;
 	struct snapshot s;
 	struct repo *repo = NULL;
@@ -324,6 +406,7 @@ cmd_validate(const struct opts *o, int argc, char **argv)
 	buf_init(&rows, 0);
 	buf_init(&errs, 0);
 	buf_init(&gone, 0);
+	buf_init(&rules, 0);
 	memset(&t, 0, sizeof(t));
 	if (repo_open(&repo, o->repo, &err) == -1)
 		goto fail;
@@ -346,6 +429,9 @@ cmd_validate(const struct opts *o, int argc, char **argv)
 			free(k);
 		}
 	}
+	if (base && show_rule_changes(repo, basecommit, s.commit, github,
+	    sum ? &rules : NULL, &err) == -1)
+		goto fail;
 	for (i = 0; i < s.nreqs; i++) {
 		const struct loaded_request *lr = &s.reqs[i];
 
@@ -383,7 +469,7 @@ cmd_validate(const struct opts *o, int argc, char **argv)
 		    t.invalid);
 	if (sum != NULL)
 		write_summary(sum, s.commit, base, &t, bad, &rows, &errs,
-		    &gone);
+		    &gone, &rules);
 	rc = bad ? EXIT_ERROR : EXIT_OK;
 	log_info("timing: load=%.0fms approvals=%.0fms eval=%.0fms", tm.load,
 	    tm.approvals, tm.eval);
@@ -399,6 +485,7 @@ out:
 	buf_release(&rows);
 	buf_release(&errs);
 	buf_release(&gone);
+	buf_release(&rules);
 	strmap_release(&basemap);
 	strmap_release(&paths);
 	repo_entries_free(be, nbe);

@@ -203,6 +203,68 @@ ref_cas(git_repository *git, const char *branch, const git_oid *to,
 	return 0;
 }
 
+/*
+ * Does their side change only `path`, to `blob`?  Compares the trees of
+ * the merge base and of theirs.  1 yes, 0 no (err names what else
+ * changed), -1 error.
+ */
+static int
+only_change(git_repository *git, const git_oid *ours, const git_oid *theirs,
+    const char *path, const char *blob, struct diag *err)
+{
+	git_commit *bc = NULL, *tc = NULL;
+	git_tree *bt = NULL, *tt = NULL;
+	git_diff *diff = NULL;
+	git_oid base;
+	char hex[41];
+	size_t i, n;
+	int rc = -1, found = 0;
+
+	if (git_merge_base(&base, git, ours, theirs) < 0 ||
+	    git_commit_lookup(&bc, git, &base) < 0 ||
+	    git_commit_lookup(&tc, git, theirs) < 0 ||
+	    git_commit_tree(&bt, bc) < 0 || git_commit_tree(&tt, tc) < 0 ||
+	    git_diff_tree_to_tree(&diff, git, bt, tt, NULL) < 0) {
+		diag_set(err, "merge: comparing with the merge base: %s",
+		    lg_msg());
+		goto out;
+	}
+	n = git_diff_num_deltas(diff);
+	for (i = 0; i < n; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+
+		git_oid_tostr(hex, sizeof(hex), &d->new_file.id);
+		if (d->status == GIT_DELTA_MODIFIED || d->status ==
+		    GIT_DELTA_ADDED) {
+			if (strcmp(d->new_file.path, path) == 0 &&
+			    strcmp(hex, blob) == 0) {
+				found = 1;
+				continue;
+			}
+		}
+		diag_set(err, "the branch also changes %s, which nobody "
+		    "approved by reacting to %s; not merged",
+		    d->new_file.path ? d->new_file.path : d->old_file.path,
+		    path);
+		rc = 0;
+		goto out;
+	}
+	if (!found) {
+		diag_set(err, "the branch does not carry %s at the approved "
+		    "version; not merged", path);
+		rc = 0;
+		goto out;
+	}
+	rc = 1;
+out:
+	git_diff_free(diff);
+	git_tree_free(bt);
+	git_tree_free(tt);
+	git_commit_free(bc);
+	git_commit_free(tc);
+	return rc;
+}
+
 int
 merge_run(struct repo *r, const struct merge_req *m, char out[41],
     struct diag *err)
@@ -241,6 +303,14 @@ merge_run(struct repo *r, const struct merge_req *m, char out[41],
 	    git_commit_lookup(&theirs, git, &their) < 0) {
 		diag_set(err, "merge: %s", lg_msg());
 		goto out;
+	}
+	if (m->only_path != NULL) {
+		e = only_change(git, &tip, &their, m->only_path,
+		    m->only_blob ? m->only_blob : "", err);
+		if (e != 1) {
+			rc = e == 0 ? MERGE_SCOPE : -1;
+			goto out;
+		}
 	}
 	if (git_merge_options_init(&mo, GIT_MERGE_OPTIONS_VERSION) < 0 ||
 	    git_merge_commits(&idx, git, ours, theirs, &mo) < 0) {

@@ -653,11 +653,10 @@ queue_expiring(struct nctx *c)
 		const struct sgrant *g = &c->sg[i];
 		int64_t from = g->expires_at - NOTIFY_EXPIRING_AHEAD;
 
-		/* A grant made inside its last three days was announced
-		 * with its expiry already. */
+		/* §12: once per grant, at the first run with now at or
+		 * after expires_at - 3d (a short grant gets it at once). */
 		if (g->expires_at == 0 || g->person == NULL ||
-		    c->now < from || c->now >= g->expires_at ||
-		    g->granted_at >= from)
+		    c->now < from || c->now >= g->expires_at)
 			continue;
 		id = xasprintf("%s\x1f%s\x1f%s\x1f%s\x1f%lld", g->platform,
 		    g->account, g->target, g->privilege,
@@ -766,8 +765,17 @@ deliver_slack(struct nctx *c, const struct outbox_msg *m, struct diag *err)
 		    outbox_result(c->st, m->key, c->now, NULL, &e2) == -1 ||
 		    state_commit(c->st, &e2) == -1) {
 			state_rollback(c->st);
-			log_warn("notify: %s was posted but not recorded: %s",
-			    m->key, e2.msg);
+			/* Never post it twice: settle the message even
+			 * though approval by reaction will not see it. */
+			if (outbox_result(c->st, m->key, c->now, NULL,
+			    &e2) == -1)
+				log_warn("notify: %s was posted but could not "
+				    "be recorded as sent: %s", m->key, e2.msg);
+			else
+				log_warn("notify: %s was posted, but its "
+				    "message could not be recorded, so "
+				    "reactions to it will not be read",
+				    m->key);
 		}
 		rc = 2;		/* recorded already */
 		p.channel = NULL;

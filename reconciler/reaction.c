@@ -282,6 +282,8 @@ one(struct run_ctx *c, const struct posted *p, const struct inbox_item *it,
 	m.branch = c->branch;
 	m.tip = c->tip;
 	m.theirs = it->commit;
+	m.only_path = it->path;
+	m.only_blob = it->blob;
 	m.message = msg;
 	m.author.name = author;
 	m.author.email = appr[0];
@@ -295,7 +297,8 @@ one(struct run_ctx *c, const struct posted *p, const struct inbox_item *it,
 		if (k && e.msg[k - 1] == '.')
 			e.msg[k - 1] = '\0';
 		log_warn("approval by reaction: %s: %s%s", p->path, e.msg,
-		    mr == MERGE_CONFLICT ? "; merge it by hand" :
+		    mr == MERGE_CONFLICT || mr == MERGE_SCOPE ?
+		    "; merge it by hand" :
 		    "; trying again next run");
 		goto out;
 	}

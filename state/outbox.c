@@ -131,7 +131,7 @@ outbox_owed(struct state *s, struct outbox_msg **out, size_t *n,
 	*out = NULL;
 	*n = 0;
 	if (db_prepare(s, &st, "SELECT " OUTBOX_COLS " FROM outbox "
-	    "WHERE sent_at = 0 ORDER BY created_at, id", err) < 0)
+	    "WHERE sent_at = 0 ORDER BY attempts, created_at, id", err) < 0)
 		return -1;
 	while ((rc = db_step(&st, err)) == 1) {
 		v = xgrow(v, sizeof(*v), nv, &av);

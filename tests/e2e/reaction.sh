@@ -232,4 +232,52 @@ SLACKLOG=$(slack_log)
 is "$(slacklog 'len(calls("reactions.get"))')" 0 "run 7: merged messages are not read again"
 is "$(ar_head)" "$M6" "run 7: nothing merged"
 
+
+# --- runs 8-9: a reaction approves one request version, not its branch -------
+# Approvals land on dave's request; then more is pushed to her branch:
+# another request and a policy letting him approve himself.  Merging the
+# branch would make the reactors approve what they never saw: refused.
+DAVEREQ=requests/dave/orders.yaml
+git -C "$AR" checkout -q main
+ar_branch dave-req
+ar_write $DAVEREQ 'requester: dave@example.com
+reason: orders for the audit
+grants:
+  - platform: warehouse
+    target: table:sales.orders
+    privilege: SELECT'
+ar_commit dave dave@example.com 2026-03-02T08:00:00Z "Request $DAVEREQ"
+git -C "$AR" checkout -q main
+exit_is 0 "run 8: apply posts dave's request" acc --now 2026-03-02T09:00:00Z apply
+MSGS=$(slack_messages $CH)
+DAVE_TS=$(ts_of $DAVEREQ)
+isnt "$DAVE_TS" NONE "run 8: posted"
+slack_react $CH "$DAVE_TS" white_check_mark U0BOB
+slack_react $CH "$DAVE_TS" white_check_mark U0CAROL
+git -C "$AR" checkout -q dave-req
+ar_write requests/dave/extra.yaml 'requester: dave@example.com
+reason: nobody reacted to this
+grants:
+  - platform: warehouse
+    target: table:sales.invoices
+    privilege: SELECT'
+ar_write policies/zz.yaml 'rules:
+  - platform: warehouse
+    targets: ["table:sales.*"]
+    privileges: [SELECT]
+    requesters: ["dave@example.com"]
+    approvers: ["dave@example.com"]
+    self_approval: true
+    min_approvals: 1'
+ar_commit dave dave@example.com 2026-03-02T09:30:00Z "More on the branch"
+git -C "$AR" checkout -q main
+M8=$(ar_head)
+exit_is 0 "run 9: a refused merge does not fail the run" acc --now 2026-03-02T10:00:00Z apply
+like "$ERR" "also changes (policies/zz.yaml|requests/dave/extra.yaml)" "run 9: the refusal names what else the branch changes"
+is "$(ar_head)" "$M8" "run 9: main unchanged"
+is "$(remote_main)" "$M8" "run 9: remote unchanged"
+is "$(git -C "$AR" show main:policies/zz.yaml 2>/dev/null | head -1)" "" "run 9: the policy edit did not reach main"
+is "$(pg_select dave sales.invoices)" f "run 9: nothing granted that nobody approved"
+is "$(pg_select dave sales.orders)" f "run 9: nor the approved request, whose branch carries more"
+
 done_testing

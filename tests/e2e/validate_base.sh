@@ -146,7 +146,35 @@ ar_commit Erin erin@example.com 2026-03-04T09:00:00Z "Escapes"
 OUT=$(GITHUB_STEP_SUMMARY= acc validate --base main --format github 2>"$T/err"); RC=$?
 is "$RC" 1 "denied again"
 is "$(printf '%s\n' "$OUT" | grep -c '^::')" "$(printf '%s\n' "$OUT" | grep -c .)" "every output line is one workflow command"
-is "$(ls "$T" | grep -c '^summary')" 1 "an empty GITHUB_STEP_SUMMARY writes nothing"
+unlike "$(cat "$T/err")" 'step summary' "an empty GITHUB_STEP_SUMMARY is ignored, not opened"
+
+# A change that edits a policy is checked against the edited rules: the
+# check says so, so reviewers look at the rule change itself.
+git -C "$AR" checkout -q main
+ar_branch loosen
+ar_write policies/zz.yaml 'rules:
+  - platform: warehouse
+    targets: ["table:sales.invoices"]
+    requesters: ["erin@example.com"]
+    approvers: ["erin@example.com"]
+    self_approval: true'
+ar_write requests/erin/invoices.yaml 'requester: erin@example.com
+reason: invoices
+duration: 1d
+grants:
+  - platform: warehouse
+    target: table:sales.invoices
+    privilege: SELECT'
+ar_commit Erin erin@example.com 2026-03-04T10:00:00Z "Loosen and use"
+exit_is 0 "a request allowed only by the change's own policy passes" acc validate --base main
+like "$OUT" '^note: this change adds policies/zz.yaml: its requests are checked against the changed rules' "the added policy is called out"
+like "$OUT" 'rule policies/zz.yaml#1' "the request names the new rule"
+: >"$SUM"
+OUT=$(GITHUB_STEP_SUMMARY=$SUM acc validate --base main --format github 2>"$T/err")
+like "$OUT" '^::warning file=policies/zz.yaml,line=1,col=1,title=accord%3A policy changed::this change adds policies/zz.yaml' "a warning annotation on the policy file"
+like "$(cat "$SUM")" '### Rules changed by this change' "the summary lists rule changes"
+exit_is 0 "an unchanged policy is not called out" acc --ref allowed validate --base main
+unlike "$OUT" '^note:' "no note without a rule change"
 
 # A config error is annotated at its place and fails.
 git -C "$AR" checkout -q main

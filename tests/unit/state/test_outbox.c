@@ -238,6 +238,22 @@ test_queue(void)
 	    strcmp(v[0].key, "pending slack requests/a.yaml aaaa") == 0,
 	    "after reopening, the one owed message is still owed");
 	outbox_msgs_free(v, n);
+
+	/* A message that keeps failing goes behind ones never tried, so
+	 * it cannot hold a destination's queue up run after run. */
+	ok(outbox_result(s, "pending slack requests/a.yaml aaaa", 900,
+	    "slack: channel_not_found", &err) == 0, "the old one fails");
+	is_int(add(s, "granted email 11", "granted", "email", 950), 1,
+	    "a new message");
+	v = NULL;
+	ok(outbox_owed(s, &v, &n, &err) == 0 && n == 2, "two owed");
+	if (n == 2) {
+		is_str(v[0].key, "granted email 11", "the untried one first, "
+		    "though newer");
+		is_str(v[1].key, "pending slack requests/a.yaml aaaa",
+		    "the failing one after it");
+	}
+	outbox_msgs_free(v, n);
 	state_close(s);
 	free(path);
 }
