@@ -1,10 +1,11 @@
 #!/bin/sh
 # accord demo: turn examples/access-repo into a real git history (an
 # admin's first commit, then one feature branch per request merged with
-# --no-ff by an approver, fixed names and dates), start a throwaway
-# PostgreSQL cluster with the roles and tables the example needs plus one
-# hand-made grant that nobody requested, and walk through validate, plan,
-# apply, audit, an expiry a few days later, and the audit chain check.
+# --no-ff by an approver, fixed names and dates, and one pull request left
+# open), start a throwaway PostgreSQL cluster with the roles and tables the
+# example needs plus one hand-made grant that nobody requested, and walk
+# through validate, the pull-request check, the inbox, plan, apply, audit,
+# an expiry a few days later, and the audit chain check.
 # Every accord call passes --now so the output is the same on every run.
 #
 # usage: sh examples/demo.sh BINARY      (make demo)
@@ -127,6 +128,17 @@ build_history() {
 	request requests/grace/customer-check.yaml \
 	    "Grace Gomez" grace@example.com "2026-01-09 10:00:00 +0000" \
 	    "Carol Chen" carol@example.com "2026-01-09 12:00:00 +0000" || return 1
+	# An open pull request, not merged: it waits in the inbox.
+	git -C "$repo" checkout -q -b request/henry main || return 1
+	mkdir -p "$repo/requests/henry" &&
+	printf '%s\n' "requester: henry@example.com" \
+	    "reason: Refund analysis for the Q1 close" "duration: 14d" "grants:" \
+	    "  - platform: warehouse" "    target: table:sales.refunds" \
+	    "    privilege: SELECT" >"$repo/requests/henry/refunds.yaml" &&
+	git -C "$repo" add requests/henry &&
+	as "Henry Hill" henry@example.com "2026-01-09 15:00:00 +0000" \
+	    commit -q -m "Request access: requests/henry/refunds.yaml" || return 1
+	git -C "$repo" checkout -q main
 }
 
 # The cluster: requesters' login roles, the analyst roles, the sales
@@ -200,6 +212,10 @@ echo "(each accord below runs as: $ACCORD -C $repo --state $db ...)"
 
 step 0 "accord validate   (config, policies and every request on main)" \
     accord --now "$NOW" validate
+step 0 "accord validate --base main   (the pull-request check of henry's open request)" \
+    accord --now "$NOW" --ref request/henry validate --base main
+step 0 "accord inbox   (requests waiting for approval, and who may give it)" \
+    accord --now "$NOW" inbox
 step 0 "accord plan   (what apply would do at $NOW)" \
     accord --now "$NOW" plan
 step 0 "accord apply   (grant the approved requests, revoke mallory's drift)" \
