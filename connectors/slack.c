@@ -7,7 +7,8 @@
  * dropped connection) is retried honouring Retry-After only while the
  * total wait stays within max_wait_ms: the HTTP client's retry budget is
  * set to it, and the webhook path keeps its own count against the same
- * limit.  A POST is retried too: Slack refuses a rate-limited call
+ * limit.  Both counts add up to slack_waited_ms(), which the run uses to
+ * open its next client with what is left of its one budget (§12).  A POST is retried too: Slack refuses a rate-limited call
  * before doing anything, and after a 5xx the outbox would send the same
  * message again at the next run anyway.
  *
@@ -52,7 +53,8 @@ struct slack {
 	char *webhook_secret;	/* the URL's path: what must never show */
 	char *ca_file;
 	long timeout_ms;
-	int64_t max_wait_ms;
+	int64_t max_wait_ms;	/* 0: no waiting */
+	int64_t api_waited_ms;	/* Web API: sum of http_resp.waited_ms */
 	int64_t hook_waited_ms;
 	struct slack_user *users;	/* users.info cache */
 	size_t nusers, ausers;
@@ -181,7 +183,7 @@ slack_open(struct slack **out, const struct slack_opts *o, struct diag *err)
 	s = xcalloc(1, sizeof(*s));
 	s->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : SLACK_TIMEOUT_MS;
 	s->max_wait_ms = o->max_wait_ms > 0 ? o->max_wait_ms :
-	    SLACK_MAX_WAIT_MS;
+	    o->max_wait_ms < 0 ? 0 : SLACK_MAX_WAIT_MS;
 	if (o->token != NULL && *o->token != '\0') {
 		for (p = o->token; *p; p++)
 			if ((unsigned char)*p <= ' ' || *p == 0x7f) {
@@ -200,7 +202,8 @@ slack_open(struct slack **out, const struct slack_opts *o, struct diag *err)
 	ho.timeout_ms = s->timeout_ms;
 	ho.connect_timeout_ms = s->timeout_ms;
 	ho.max_body = SLACK_BODY_MAX;
-	ho.retry_budget_ms = s->max_wait_ms;
+	/* The HTTP client reads a negative budget as "never wait". */
+	ho.retry_budget_ms = s->max_wait_ms > 0 ? s->max_wait_ms : -1;
 	ho.concurrency = 1;
 	if (http_open(&s->api, &ho, err) == -1) {
 		slack_free(s);
@@ -229,6 +232,21 @@ slack_user_release(struct slack_user *u)
 	memset(u, 0, sizeof(*u));
 }
 
+int64_t
+slack_wait_left(int64_t run_waited_ms)
+{
+	if (run_waited_ms < 0)
+		run_waited_ms = 0;
+	return run_waited_ms < SLACK_RUN_WAIT_MS ?
+	    SLACK_RUN_WAIT_MS - run_waited_ms : -1;
+}
+
+int64_t
+slack_waited_ms(const struct slack *s)
+{
+	return s == NULL ? 0 : s->api_waited_ms + s->hook_waited_ms;
+}
+
 void
 slack_free(struct slack *s)
 {
@@ -253,6 +271,15 @@ slack_free(struct slack *s)
 
 /* --- Web API ------------------------------------------------------------- */
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /*
  * One Web API call.  query (may be NULL) is appended after '?'; body (may
  * be NULL) is sent as JSON.  Returns the parsed answer when it says ok,
@@ -269,6 +296,7 @@ call(struct slack *s, const char *method, const char *verb, const char *query,
 	char code[ERROR_CODE_MAX + 8], scope[ERROR_CODE_MAX + 8];
 	char extra[ERROR_CODE_MAX + 32] = "", *path, *what;
 	const char *needed;
+	int64_t t0;
 	size_t i;
 
 	if (s->token == NULL) {
@@ -288,10 +316,15 @@ call(struct slack *s, const char *method, const char *verb, const char *query,
 	rq.body_len = body ? strlen(body) : 0;
 	rq.content_type = body ? "application/json; charset=utf-8" : NULL;
 	rq.retry_unsafe = 1;
+	t0 = mono_ms();
 	if (http_do(s->api, &rq, &rs, err) == -1) {
+		/* No answer: rs (and its waited_ms) is gone; count the
+		 * whole call, an upper bound of what it waited. */
+		s->api_waited_ms += mono_ms() - t0;
 		free(path);
 		return NULL;
 	}
+	s->api_waited_ms += rs.waited_ms;
 	if (rs.status != 200) {
 		/* A 429 past the budget lands here too: http_fail says
 		 * how many attempts and that the budget is used up. */

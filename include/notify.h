@@ -40,8 +40,12 @@ struct notify_stats {
  * Without a notify block it only moves the cursor past the audit log,
  * so that enabling notifications later never announces old grants.
  * Never fails: problems are reported on stderr.  stats may be NULL.
+ * *slack_waited (may be NULL: a fresh budget) is what the run's earlier
+ * Slack clients (reaction_run) waited before retries: the Slack client
+ * here may wait only what is left of SLACK_RUN_WAIT_MS (slack.h,
+ * DESIGN §12), and adds what it waited.
  */
 void notify_run(struct state *st, struct repo *r, const struct snapshot *s,
-    int64_t now, struct notify_stats *stats);
+    int64_t now, int64_t *slack_waited, struct notify_stats *stats);
 
 #endif

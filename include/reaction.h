@@ -25,9 +25,11 @@ struct opts;
  * snapshot_load() that the run plans with -- so that the plan and the
  * apply of the same run already see the merges and grant them:
  *
+ *	int64_t slack_waited = 0;	(the run's, shared with notify_run)
  *	if (apply) {
  *		int merged = 0;
- *		if (reaction_run(repo, st, o, o->now, &merged, &err) == -1)
+ *		if (reaction_run(repo, st, o, o->now, &slack_waited, &merged,
+ *		    &err) == -1)
  *			log_warn("approval by reaction: %s", err.msg);
  *	}
  *	... snapshot_load(&snap, repo, o->ref, st, o->now, &tm, &err) ...
@@ -44,6 +46,11 @@ struct opts;
  * commit is dated `now`; the branch is pushed to notify.slack.push_remote
  * (default "origin").
  *
+ * *slack_waited (may be NULL: a fresh budget) is the time the run's Slack
+ * clients have already waited before retries; the client here may wait
+ * only what is left of SLACK_RUN_WAIT_MS (slack.h, DESIGN §12), and what
+ * it waited is added to it -- pass the same variable to notify_run().
+ *
  * Returns 0 when all went well or there was nothing to do (including no
  * notify.slack, a webhook-only setup, an unset token variable).  Slack
  * errors, conflicts and failed pushes never make it fail: each is
@@ -54,6 +61,6 @@ struct opts;
  * *merged is the number of requests merged (and pushed) by this call.
  */
 int reaction_run(struct repo *r, struct state *st, const struct opts *o,
-    int64_t now, int *merged, struct diag *err);
+    int64_t now, int64_t *slack_waited, int *merged, struct diag *err);
 
 #endif

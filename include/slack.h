@@ -4,8 +4,12 @@
  * incoming webhook; reactions.get (full=true) and users.info to learn who
  * approved.  Web API answers are HTTP 200 with {"ok": false, "error":
  * "..."} on failure; 429 carries Retry-After and is retried only while the
- * total wait of this client stays under max_wait_ms.  The token never
- * reaches a message.  Lives on the connectors floor beside http.c.
+ * total wait of this client stays under max_wait_ms.  One run shares a
+ * single budget between the clients it opens one after another
+ * (approval by reaction, then notify): each is opened with what the
+ * earlier ones left (slack_wait_left) and adds what it waited
+ * (slack_waited_ms) to the run's count.  The token never reaches a
+ * message.  Lives on the connectors floor beside http.c.
  */
 #ifndef ACCORD_SLACK_H
 #define ACCORD_SLACK_H
@@ -23,14 +27,29 @@ struct slack_opts {
 	const char *webhook_url;	/* incoming webhook, NULL: none */
 	const char *ca_file;	/* NULL: system store */
 	long timeout_ms;	/* per request; 0: 10 s */
-	int64_t max_wait_ms;	/* total 429 waiting; 0: 10 s (§12) */
+	int64_t max_wait_ms;	/* total 429 waiting; 0: 10 s (§12);
+				 * negative: none, no retry waits at all */
 };
+
+/* DESIGN §12: within one run, a 429 is retried only while the total wait
+ * of all its Slack clients stays under this. */
+#define SLACK_RUN_WAIT_MS 10000
+
+/* The max_wait_ms for a client opened after the run's earlier Slack
+ * clients waited run_waited_ms in all: what is left of
+ * SLACK_RUN_WAIT_MS, or -1 (no waiting) when nothing is. */
+int64_t slack_wait_left(int64_t run_waited_ms);
 
 /* Copies what it needs from o.  Fails on a URL that is not https (plain
  * http to loopback only). */
 int slack_open(struct slack **out, const struct slack_opts *o,
     struct diag *err);
 void slack_free(struct slack *s);
+/* How long s has waited before retries so far (Retry-After, backoff),
+ * Web API calls and the webhook together; 0 for NULL.  A Web API call
+ * that ends without any answer counts the whole time it took (its
+ * waits are not reported apart then). */
+int64_t slack_waited_ms(const struct slack *s);
 
 /* chat.postMessage {"channel", "text", "unfurl_links": false}.  On 0,
  * *ts and *channel_id (the message's "ts" and "channel") are new

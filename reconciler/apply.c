@@ -275,16 +275,15 @@ intent_record(struct change *c, struct state *st, int64_t run, int64_t now,
 	return 0;
 }
 
-/* Record a change's outcome, accord's view of the grant and the audit row
- * in one transaction.  c->done or c->failed is already set. */
-static void
-outcome_record(struct change *c, struct state *st, int64_t run, int64_t now,
-    int64_t intent)
+/* A change's outcome, accord's view of the grant and the audit row, inside
+ * the caller's transaction.  c->done or c->failed is already set. */
+static int
+outcome_write(struct change *c, struct state *st, int64_t run, int64_t now,
+    int64_t intent, struct diag *err)
 {
 	int grant = c->action == CH_GRANT;
 	struct audit_row row;
 	struct sgrant g;
-	struct diag err;
 	char at[TIME_STR_MAX], exp[TIME_STR_MAX];
 
 	sgrant_from_change(&g, c, now);
@@ -293,26 +292,35 @@ outcome_record(struct change *c, struct state *st, int64_t run, int64_t now,
 	    (c->done ? "revoke" : "revoke_failed"));
 	row_from_change(&row, c, exp, sizeof(exp));
 	row.detail = c->done ? c->detail : c->error;
-	if (state_begin(st, &err) == -1)
-		goto fail;
-	if (c->done && grant && state_grant_put(st, &g, &err) == -1)
-		goto fail_tx;
+	if (c->done && grant && state_grant_put(st, &g, err) == -1)
+		return -1;
 	if (c->done && !grant && state_grant_del(st, c->platform, c->account,
-	    c->target, c->privilege, &err) == -1)
-		goto fail_tx;
-	if (audit_append(st, &row, &err) == -1)
-		goto fail_tx;
+	    c->target, c->privilege, err) == -1)
+		return -1;
+	if (audit_append(st, &row, err) == -1)
+		return -1;
 	if (intent && state_intent_finish(st, intent, c->done ? "done" :
-	    "failed", &err) == -1)
-		goto fail_tx;
-	if (state_commit(st, &err) == 0)
-		return;
-fail_tx:
-	state_rollback(st);
-fail:
+	    "failed", err) == -1)
+		return -1;
+	return 0;
+}
+
+/* outcome_write in a transaction of its own. */
+static void
+outcome_record(struct change *c, struct state *st, int64_t run, int64_t now,
+    int64_t intent)
+{
+	struct diag err;
+
+	if (state_begin(st, &err) == 0) {
+		if (outcome_write(c, st, run, now, intent, &err) == 0 &&
+		    state_commit(st, &err) == 0)
+			return;
+		state_rollback(st);
+	}
 	/* The intent stays pending; the next run settles it. */
-	log_warn("recording outcome of %s %s on %s: %s", row.action,
-	    c->target, c->platform, err.msg);
+	log_warn("recording outcome of %s %s on %s: %s", c->action ==
+	    CH_GRANT ? "grant" : "revoke", c->target, c->platform, err.msg);
 }
 
 static void
@@ -370,8 +378,13 @@ apply_one(struct change *c, struct state *st, struct platform_run *pr,
 
 /*
  * A platform with apply_batch gets all its changes in one call (revokes
- * and grants; the connector keeps revokes first), each with its intent
- * committed beforehand and its outcome recorded afterwards.
+ * and grants; the connector keeps revokes first).  Every intent is
+ * committed, in one transaction, before the call; every outcome with its
+ * audit row is recorded, in one transaction, after it.  Should that
+ * transaction fail, the intents stay pending and the next run settles
+ * them against a fresh ingest, as after a crash.  Two transactions per
+ * batch instead of two per change: the state file's fsyncs were most of
+ * a large batch's cost.
  */
 static void
 apply_batch(struct plan *p, struct state *st, struct platform_run *pr,
@@ -380,6 +393,8 @@ apply_batch(struct plan *p, struct state *st, struct platform_run *pr,
 	struct change_item *items;
 	struct change **chg;
 	int64_t *intents;
+	struct diag err;
+	struct sgrant g;
 	size_t i, n = 0;
 
 	items = xcalloc(p->n ? p->n : 1, sizeof(*items));
@@ -394,27 +409,42 @@ apply_batch(struct plan *p, struct state *st, struct platform_run *pr,
 			apply_one(c, st, pr, run, now);	/* no account: no call */
 			continue;
 		}
-		if (intent_record(c, st, run, now, &intents[n]) == -1)
-			continue;
-		chg[n] = c;
-		items[n].revoke = c->action == CH_REVOKE;
-		items[n].g.account = c->account;
-		items[n].g.target = c->target;
-		items[n].g.privilege = c->privilege;
-		buf_init(&items[n].detail, 4096);
+		chg[n++] = c;
+	}
+	if (n == 0)
+		goto out;
+	if (state_begin(st, &err) == -1)
+		goto no_intents;
+	for (i = 0; i < n; i++) {
+		sgrant_from_change(&g, chg[i], now);
+		if (state_intent_add(st, run, chg[i]->action == CH_GRANT ?
+		    "grant" : "revoke", change_reason_names[chg[i]->reason],
+		    &g, &intents[i], &err) == -1) {
+			state_rollback(st);
+			goto no_intents;
+		}
+	}
+	if (state_commit(st, &err) == -1) {
+		state_rollback(st);
+		goto no_intents;
+	}
+	for (i = 0; i < n; i++) {
+		struct change *c = chg[i];
+		items[i].revoke = c->action == CH_REVOKE;
+		items[i].g.account = c->account;
+		items[i].g.target = c->target;
+		items[i].g.privilege = c->privilege;
+		buf_init(&items[i].detail, 4096);
 		log_debug("%s: batch %s %s on %s %s %s", c->platform,
-		    items[n].revoke ? "revoke" : "grant", c->privilege,
-		    c->target, items[n].revoke ? "from" : "to", c->account);
-		n++;
+		    items[i].revoke ? "revoke" : "grant", c->privilege,
+		    c->target, items[i].revoke ? "from" : "to", c->account);
 	}
-	if (n) {
-		pr->desc->ops->apply_batch(pr->conn, items, n);
-		for (i = 0; i < n; i++)
-			if (items[i].ok) {
-				test_crash_point();
-				break;
-			}
-	}
+	pr->desc->ops->apply_batch(pr->conn, items, n);
+	for (i = 0; i < n; i++)
+		if (items[i].ok) {
+			test_crash_point();
+			break;
+		}
 	for (i = 0; i < n; i++) {
 		struct change *c = chg[i];
 		if (items[i].ok) {
@@ -426,8 +456,27 @@ apply_batch(struct plan *p, struct state *st, struct platform_run *pr,
 			    items[i].err.msg : "not applied");
 		}
 		buf_release(&items[i].detail);
-		outcome_record(c, st, run, now, intents[i]);
 	}
+	if (state_begin(st, &err) == 0) {
+		for (i = 0; i < n; i++)
+			if (outcome_write(chg[i], st, run, now, intents[i],
+			    &err) == -1)
+				break;
+		if (i == n && state_commit(st, &err) == 0)
+			goto out;
+		state_rollback(st);
+	}
+	/* The intents stay pending; the next run settles them. */
+	log_warn("recording the outcomes of %zu change%s on %s: %s", n,
+	    n == 1 ? "" : "s", pr->cfg->name, err.msg);
+	goto out;
+no_intents:
+	/* Nothing was called: every change of the batch failed here. */
+	for (i = 0; i < n; i++) {
+		chg[i]->failed = 1;
+		chg[i]->error = xasprintf("recording intent: %s", err.msg);
+	}
+out:
 	free(items);
 	free(chg);
 	free(intents);

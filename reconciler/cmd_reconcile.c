@@ -96,6 +96,7 @@ reconcile(const struct opts *o, int apply)
 	char refused[128] = "", detail[256];
 	double t0 = now_ms(), t;
 	int rc = EXIT_ERROR, have_snap = 0, merged = 0;
+	int64_t slack_waited = 0;	/* §12: one Slack wait budget per run */
 
 	memset(&tm, 0, sizeof(tm));
 	memset(&plan, 0, sizeof(plan));
@@ -112,7 +113,8 @@ reconcile(const struct opts *o, int apply)
 		audit_run_row(st, run, o->now, "run_started", NULL, NULL);
 		/* Approval by reaction merges before the snapshot is
 		 * loaded, so this very run plans and applies the merges. */
-		if (reaction_run(repo, st, o, o->now, &merged, &err) == -1)
+		if (reaction_run(repo, st, o, o->now, &slack_waited, &merged,
+		    &err) == -1)
 			log_warn("approval by reaction: %s", err.msg);
 	}
 	if (snapshot_load(&snap, repo, o->ref, st, o->now, &tm, &err) == -1) {
@@ -158,7 +160,7 @@ reconcile(const struct opts *o, int apply)
 	/* Notifications (§7, §12): after apply, under the lock, only when
 	 * applying.  A failed delivery never changes the exit code. */
 	if (apply)
-		notify_run(st, repo, &snap, o->now, NULL);
+		notify_run(st, repo, &snap, o->now, &slack_waited, NULL);
 	if (refused[0])
 		rc = EXIT_ERROR;
 	else if (plan.nskipped || failed)

@@ -65,6 +65,7 @@ struct nctx {
 	struct strmap live;	/* pending and expiring keys still current */
 
 	struct slack *slack;
+	int64_t slack_waited;	/* the run's Slack waits before this step */
 	int slack_state;	/* 0 not opened, 1 open, -1 cannot open */
 	struct diag slack_err;
 	int fails[2];		/* consecutive failures per channel */
@@ -703,6 +704,7 @@ slack_ready(struct nctx *c, struct diag *err)
 		memset(&o, 0, sizeof(o));
 		o.api_url = sl->api_url;
 		o.ca_file = sl->ca_file;
+		o.max_wait_ms = slack_wait_left(c->slack_waited);
 		if (secret == NULL || secret[0] == '\0')
 			diag_set(&c->slack_err, "notify.slack.%s names %s, "
 			    "which is not set", sl->token_env ? "token_env" :
@@ -935,7 +937,7 @@ deliver(struct nctx *c)
 
 void
 notify_run(struct state *st, struct repo *r, const struct snapshot *s,
-    int64_t now, struct notify_stats *stats)
+    int64_t now, int64_t *slack_waited, struct notify_stats *stats)
 {
 	struct notify_stats mine;
 	struct nctx c;
@@ -953,6 +955,7 @@ notify_run(struct state *st, struct repo *r, const struct snapshot *s,
 	c.nc = s->have_cfg ? &s->cfg.notify_cfg : &off;
 	c.now = now;
 	c.stats = stats;
+	c.slack_waited = slack_waited ? *slack_waited : 0;
 
 	/* Only the parts of the run that read from state and git; the
 	 * network comes after the commit. */
@@ -982,6 +985,8 @@ notify_run(struct state *st, struct repo *r, const struct snapshot *s,
 	    "%zu dropped", stats->queued, stats->sent, stats->failed,
 	    stats->postponed, stats->dropped);
 out:
+	if (slack_waited != NULL)
+		*slack_waited += slack_waited_ms(c.slack);
 	slack_free(c.slack);
 	inbox_free(c.items, c.nitems);
 	sgrants_free(c.sg, c.nsg);

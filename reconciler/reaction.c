@@ -320,7 +320,7 @@ out:
 
 int
 reaction_run(struct repo *r, struct state *st, const struct opts *o,
-    int64_t now, int *merged, struct diag *err)
+    int64_t now, int64_t *slack_waited, int *merged, struct diag *err)
 {
 	struct posted *posted = NULL;
 	struct inbox_item *items = NULL;
@@ -368,6 +368,7 @@ reaction_run(struct repo *r, struct state *st, const struct opts *o,
 	so.api_url = nc->slack.api_url;
 	so.token = token;
 	so.ca_file = nc->slack.ca_file;
+	so.max_wait_ms = slack_wait_left(slack_waited ? *slack_waited : 0);
 	if (slack_open(&c.sl, &so, err) == -1) {
 		log_warn("approval by reaction: %s", err->msg);
 		goto out;
@@ -400,6 +401,8 @@ reaction_run(struct repo *r, struct state *st, const struct opts *o,
 		}
 	}
 out:
+	if (slack_waited != NULL)
+		*slack_waited += slack_waited_ms(c.sl);
 	user_cache_release(&c.users);
 	slack_free(c.sl);
 	free((char *)c.branch);

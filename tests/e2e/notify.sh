@@ -334,6 +334,39 @@ is "$(slacklog 'len([t for t in hook_texts() if t and "judy/j1.yaml" in t])')" 1
 unlike "$(slacklog '[t for t in hook_texts() if t and "judy" in t]')" "white_check_mark" \
     "no approve emoji without chat.postMessage"
 
+# A failing webhook: reported, the exit code unchanged, the error kept in
+# the outbox -- but never the webhook URL, which embeds a secret.
+HOOK_SECRET=${SLACK_WEBHOOK_URL#*/services/}
+on_branch k1 requests/kate/k1.yaml "$(request kate@example.com 'key accounts' table:sales.orders)" \
+    kate kate@example.com $(t_add $N5 630)
+slack_fault '{"path": "^/services/", "status": 404, "times": 1}'
+nrun 0 "a webhook answering 404 leaves the exit code at 0" acc --now $(t_add $N5 660) apply
+like "$ERR" "pending slack to webhook not delivered, retried next run: .*404.*no_service" \
+    "the webhook failure is reported on stderr"
+SLACKLOG=$(slack_log)
+is "$(slacklog 'len([e for e in hooks() if e.get("status") == 404])')" 1 "the webhook was tried and answered 404"
+is "$(slacklog 'len([t for t in hook_texts() if t and "kate/k1.yaml" in t])')" 0 "nothing was posted"
+is "$(sqlite3 "$STATE" "SELECT attempts || ' ' || (sent_at = 0) || ' ' || (last_error LIKE '%404%') FROM outbox WHERE key LIKE 'pending slack requests/kate/%'")" \
+    "1 1 1" "state: one failed attempt, still owed, last_error kept"
+sqlite3 "$STATE" .dump >"$T/hookfail.sql" || bail "dump the state database"
+is "$(grep -c -F -e "$SLACK_WEBHOOK_URL" -e "$HOOK_SECRET" "$T/hookfail.sql")" 0 \
+    "the webhook URL and its secret path are not in the state database (dump)"
+# The raw files too: free pages and the write-ahead log keep old bytes.
+for f in "$STATE" "$STATE-wal"; do
+	[ -f "$f" ] || continue
+	is "$(grep -c -a -F -e "$SLACK_WEBHOOK_URL" -e "$HOOK_SECRET" "$f")" 0 \
+	    "the webhook URL and its secret path are not in ${f##*/}"
+done
+is "$(printf '%s\n%s\n' "$OUT" "$ERR" | grep -c -F -e "$SLACK_WEBHOOK_URL" -e "$HOOK_SECRET")" 0 \
+    "nor in accord's output"
+nrun 0 "the next run" acc --now $(t_add $N5 720) apply
+unlike "$ERR" "not delivered" "no failure reported"
+SLACKLOG=$(slack_log)
+is "$(slacklog 'len([t for t in hook_texts() if t and "kate/k1.yaml" in t])')" 1 \
+    "the webhook message is delivered at the next run"
+is "$(sqlite3 "$STATE" "SELECT attempts || ' ' || (sent_at > 0) FROM outbox WHERE key LIKE 'pending slack requests/kate/%'")" \
+    "2 1" "state: sent on the second attempt"
+
 # --- config errors -------------------------------------------------------------
 BAD=$T/bad
 mkdir -p "$BAD"

@@ -280,4 +280,50 @@ is "$(git -C "$AR" show main:policies/zz.yaml 2>/dev/null | head -1)" "" "run 9:
 is "$(pg_select dave sales.invoices)" f "run 9: nothing granted that nobody approved"
 is "$(pg_select dave sales.orders)" f "run 9: nor the approved request, whose branch carries more"
 
+# --- runs 10-11: one Slack wait budget per run (§12) -------------------------
+# reactions.get (approval by reaction) and chat.postMessage (notify) use
+# two Slack clients in one run; a 429 is retried only while the run's
+# total wait stays under 10 s.  reactions.get's Retry-After: 6 is waited
+# out; chat.postMessage's Retry-After: 6 would make 12 s: not retried,
+# the message is owed and goes out at the next run.
+ERINREQ=requests/erin/customers.yaml
+ar_branch erin-req
+ar_write $ERINREQ 'requester: erin@example.com
+reason: budget check
+grants:
+  - platform: warehouse
+    target: table:sales.customers
+    privilege: SELECT'
+ar_commit erin erin@example.com 2026-03-03T08:00:00Z "Request $ERINREQ"
+git -C "$AR" checkout -q main
+slack_faults_clear
+slack_fault '{"faults": [{"path": "reactions\\.get", "status": 429, "retry_after": 6, "times": 1},
+    {"path": "chat\\.postMessage", "status": 429, "retry_after": 6, "times": 1}]}'
+slack_log_clear
+S=$(date +%s)
+exit_is 0 "run 10: 429s in both Slack steps do not fail the run" acc --now 2026-03-03T09:00:00Z apply
+E=$(date +%s)
+SLACKLOG=$(slack_log)
+is "$(slacklog '[e["status"] for e in calls("reactions.get")][:2]')" "[429, 200]" \
+    "run 10: reactions.get's 429 is retried"
+is "$(slacklog '[e["status"] for e in posts()]')" "[429]" \
+    "run 10: chat.postMessage's 429 is not retried: the run's 10 s would be passed"
+is "$(slacklog 'L[-1]["t"] - L[0]["t"] < 10')" true \
+    "run 10: the run waited under 10 s for Slack (emulator log)"
+is "$(slacklog 'round(calls("reactions.get")[1]["t"] - calls("reactions.get")[0]["t"]) >= 6')" true \
+    "run 10: the Retry-After of reactions.get was honoured"
+ok_fast=$([ $((E - S)) -lt 14 ] && echo yes || echo "no ($((E - S))s)")
+is "$ok_fast" yes "run 10: the whole run took less than 14 s"
+like "$ERR" "chat\.postMessage.*429" "run 10: the undelivered message is reported on stderr"
+MSGS=$(slack_messages $CH)
+is "$(ts_of $ERINREQ)" NONE "run 10: erin's request is not posted yet"
+slack_faults_clear
+slack_log_clear
+exit_is 0 "run 11: apply exits 0" acc --now 2026-03-03T10:00:00Z apply
+SLACKLOG=$(slack_log)
+is "$(slacklog 'len([t for t in texts() if sys.argv[2] in t])' "$ERINREQ")" 1 \
+    "run 11: the owed message is delivered, once"
+MSGS=$(slack_messages $CH)
+isnt "$(ts_of $ERINREQ)" NONE "run 11: erin's request is posted"
+
 done_testing

@@ -428,6 +428,34 @@ exit_is 0 "the next apply grants it" acc --now 2026-03-09T12:00:00Z apply; keep
 is "$(scim_member analysts-sales dave@example.com)" t "server: dave added"
 exit_is 0 "audit verify" acc audit verify; keep
 
+# --- a crash after the batch call: the intents are settled by the next run ---------------------------
+# Two changes go out in one PATCH, their intents committed together
+# beforehand; the process dies before recording the outcomes.
+ar_pr crash requests/carol/crash.yaml 'requester: carol@example.com
+reason: two groups at once
+duration: 30d
+grants:
+  - platform: idp
+    target: group:analysts-sales
+  - platform: idp
+    target: group:reporting' Bob bob@example.com 2026-03-09T13:00:00Z
+ACCORD_TEST_CRASH=after-call
+export ACCORD_TEST_CRASH
+exit_is 70 "apply dies right after the batch call" acc --now 2026-03-09T14:00:00Z apply; keep
+unset ACCORD_TEST_CRASH
+is "$(scim_member analysts-sales carol@example.com)$(scim_member reporting carol@example.com)" tt \
+    "server: both memberships were made"
+is "$(sqlite3 "$STATE" "SELECT count(*) FROM intents WHERE outcome IS NULL OR outcome = ''" 2>/dev/null || echo "?")" 2 \
+    "state: two intents left pending"
+exit_is 0 "the next apply settles them" acc --now 2026-03-09T15:00:00Z --json apply; keep
+is "$(ojv '[c for c in d["changes"] if c["account"] == "carol@example.com"]')" "[]" \
+    "nothing revoked or granted again for carol"
+audit_json --since 2026-03-09T15:00:00Z
+is "$(aud 'sorted((r["action"], r["target"]) for r in d["rows"] if "recovered" in (r["detail"] or ""))')" \
+    '[["grant", "group:analysts-sales"], ["grant", "group:reporting"]]' "audit: both grants recorded as recovered"
+is "$(scim_member analysts-sales carol@example.com)$(scim_member reporting carol@example.com)" tt \
+    "server: both memberships stay"
+
 # --- secrets ---------------------------------------------------------------------------------------------------
 ar_rm 2026-03-10T08:00:00Z requests/bob/reporting.yaml
 exit_is 0 "plan -vv" acc --now 2026-03-10T09:00:00Z -vv plan; keep

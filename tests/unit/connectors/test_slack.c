@@ -535,6 +535,86 @@ test_ratelimit(void)
 	slack_free(s);
 }
 
+/* One budget per run (§12): what a client waited, and a client opened
+ * with nothing left waits for nothing. */
+static void
+test_budget(void)
+{
+	struct slack *s;
+	struct diag err;
+	char *ts = NULL, *ch = NULL;
+	json_t *l;
+	int64_t w;
+	size_t m;
+	int rc;
+
+	is_int(slack_wait_left(0), SLACK_RUN_WAIT_MS, "a fresh run may wait "
+	    "10 s");
+	is_int(slack_wait_left(6500), SLACK_RUN_WAIT_MS - 6500, "after "
+	    "6.5 s, what is left");
+	is_int(slack_wait_left(SLACK_RUN_WAIT_MS), -1, "a spent budget: no "
+	    "waiting at all");
+	is_int(slack_wait_left(14000), -1, "an overspent one too");
+	is_int(slack_waited_ms(NULL), 0, "no client waited nothing");
+
+	s = open_client(TOKEN, NULL, 0);
+	is_int(slack_waited_ms(s), 0, "a new client has waited nothing");
+	ctl_do("POST", "/_emulator/faults", "{\"faults\": [{\"path\": "
+	    "\"chat.postMessage\", \"status\": 429, \"retry_after\": 1}]}");
+	rc = slack_post(s, CH, "budget", &ts, &ch, &err);
+	w = slack_waited_ms(s);
+	ok(rc == 0 && w >= 1000 && w <= 1200, "one Retry-After: 1 is counted "
+	    "(%lld ms)", (long long)w);
+	free(ts);
+	free(ch);
+	ts = ch = NULL;
+	rc = slack_post(s, CH, "budget 2", &ts, &ch, &err);
+	ok(rc == 0 && slack_waited_ms(s) == w, "a call without a wait adds "
+	    "nothing");
+	free(ts);
+	free(ch);
+	ts = ch = NULL;
+	slack_free(s);
+
+	/* Nothing left: the 429 is not retried. */
+	s = open_client(TOKEN, NULL, -1);
+	ctl_do("POST", "/_emulator/faults", "{\"faults\": [{\"path\": "
+	    "\"chat.postMessage\", \"status\": 429, \"retry_after\": 1}]}");
+	m = log_mark();
+	rc = slack_post(s, CH, "never", &ts, &ch, &err);
+	ok(rc == -1 && strstr(err.msg, "429") != NULL, "with no budget left "
+	    "a 429 fails: %s", err.msg);
+	l = log_since(m);
+	is_int(json_array_size(l), 1, "... after one request");
+	json_decref(l);
+	is_int(slack_waited_ms(s), 0, "... having waited nothing");
+	ctl_do("DELETE", "/_emulator/faults", NULL);
+	slack_free(s);
+
+	/* The webhook keeps its own count, in the same total. */
+	s = open_client(NULL, hook_url, -1);
+	ctl_do("POST", "/_emulator/faults", "{\"faults\": [{\"path\": "
+	    "\"^/services/\", \"status\": 429, \"retry_after\": 1}]}");
+	m = log_mark();
+	rc = slack_webhook(s, "never", &err);
+	ok(rc == -1 && strstr(err.msg, "HTTP 429") != NULL, "a webhook with "
+	    "no budget left fails on a 429: %s", err.msg);
+	l = log_since(m);
+	is_int(json_array_size(l), 1, "... after one request");
+	json_decref(l);
+	ctl_do("DELETE", "/_emulator/faults", NULL);
+	slack_free(s);
+	s = open_client(NULL, hook_url, 0);
+	ctl_do("POST", "/_emulator/faults", "{\"faults\": [{\"path\": "
+	    "\"^/services/\", \"status\": 429, \"retry_after\": 1}]}");
+	rc = slack_webhook(s, "after a 429", &err);
+	w = slack_waited_ms(s);
+	ok(rc == 0 && w >= 1000 && w < 2000, "a webhook's wait is counted "
+	    "(%lld ms)", (long long)w);
+	ctl_do("DELETE", "/_emulator/faults", NULL);
+	slack_free(s);
+}
+
 static void
 test_reactions(struct slack *s)
 {
@@ -784,6 +864,7 @@ main(void)
 	test_users(s);
 	slack_free(s);
 	test_ratelimit();
+	test_budget();
 	test_webhook();
 	test_trace();
 	ok(strstr(buf_cstr(&said), TOKEN) == NULL &&
