@@ -298,6 +298,109 @@ test_errors(void)
 	fails_at("version: 1\nsafety:\n  max_revoke: -1\n", 3, 15, "0 or more", "negative max_revoke");
 }
 
+/* The notify: block (DESIGN §10, §12): parsed, defaulted, routed. */
+static void
+test_notify(void)
+{
+	const char *full =
+	    "version: 1\n"
+	    "notify:\n"
+	    "  slack:\n"
+	    "    token_env: SLACK_BOT_TOKEN\n"
+	    "    channel: C0123456789\n"
+	    "    api_url: http://127.0.0.1:9/api\n"
+	    "  email:\n"
+	    "    smtp_url: smtps://mail.example.com:465\n"
+	    "    from: accord@example.com\n"
+	    "    username_env: SMTP_USER\n"
+	    "    password_env: SMTP_PASSWORD\n"
+	    "  pull_request_url: https://forge.example.com/acme/access/pull/{number}\n"
+	    "  events:\n"
+	    "    pending: [slack, email]\n"
+	    "    revoked: none\n";
+	const char *hook_only =
+	    "version: 1\n"
+	    "notify:\n"
+	    "  slack: {webhook_env: SLACK_WEBHOOK_URL}\n";
+	const char *head = "version: 1\nnotify:\n";
+	struct config c;
+	struct diag err;
+	char y[1024];
+
+	ok(parse(&c, full, &err) == 0, "full notify block: %s", err.msg);
+	ok(c.notify_cfg.enabled && c.notify_cfg.have_slack &&
+	    c.notify_cfg.have_email, "slack and email configured");
+	is_str(c.notify_cfg.slack.token_env, "SLACK_BOT_TOKEN", "token_env is a name");
+	is_str(c.notify_cfg.slack.channel, "C0123456789", "channel");
+	is_str(c.notify_cfg.slack.approve_emoji, "white_check_mark",
+	    "approve_emoji default");
+	is_str(c.notify_cfg.slack.push_remote, "origin", "push_remote default");
+	is_str(c.notify_cfg.email.password_env, "SMTP_PASSWORD",
+	    "password_env is a name");
+	is_int(c.notify_cfg.events[NEV_PENDING], NOTIFY_SLACK | NOTIFY_EMAIL,
+	    "pending to both");
+	is_int(c.notify_cfg.events[NEV_GRANTED], NOTIFY_EMAIL,
+	    "granted defaults to email");
+	is_int(c.notify_cfg.events[NEV_EXPIRING], NOTIFY_EMAIL,
+	    "expiring defaults to email");
+	is_int(c.notify_cfg.events[NEV_REVOKED], 0, "revoked: none");
+	config_release(&c);
+
+	ok(parse(&c, hook_only, &err) == 0, "webhook only: %s", err.msg);
+	is_int(c.notify_cfg.events[NEV_PENDING], NOTIFY_SLACK,
+	    "pending defaults to slack");
+	is_int(c.notify_cfg.events[NEV_GRANTED], NOTIFY_SLACK,
+	    "granted falls back to slack without email");
+	config_release(&c);
+
+	ok(parse(&c, "version: 1\n", &err) == 0 && !c.notify_cfg.enabled,
+	    "no notify block: disabled");
+	config_release(&c);
+
+	snprintf(y, sizeof(y), "%s  slack: {token_env: T}\n", head);
+	fails_at(y, 3, 10, "channel", "token_env without channel");
+	snprintf(y, sizeof(y), "%s  slack: {token_env: T, webhook_env: W, "
+	    "channel: C1}\n", head);
+	fails_at(y, 3, 38, "not both", "token_env and webhook_env");
+	snprintf(y, sizeof(y), "%s  slack: {webhook_env: W, color: red}\n",
+	    head);
+	fails_at(y, 3, 27, "unknown key 'color'", "unknown slack key");
+	snprintf(y, sizeof(y), "%s  slack: {webhook_env: W}\n  events: "
+	    "{granted: email}\n", head);
+	fails_at(y, 4, 21, "email", "route to an unconfigured destination");
+	snprintf(y, sizeof(y), "%s  slack: {webhook_env: W}\n  events: "
+	    "{granted: sms}\n", head);
+	fails_at(y, 4, 21, "sms", "unknown destination");
+	snprintf(y, sizeof(y), "%s  slack: {webhook_env: W}\n  events: "
+	    "{approved: slack}\n", head);
+	fails_at(y, 4, 12, "unknown key 'approved'", "unknown event");
+	snprintf(y, sizeof(y), "%s  email: {smtp_url: "
+	    "\"smtp://u:hunter2@mail.example.com\", from: a@example.com}\n",
+	    head);
+	ok(parse(&c, y, &err) == -1 && strstr(err.msg, "hunter2") == NULL,
+	    "credentials in smtp_url refused, not echoed: %s", err.msg);
+	snprintf(y, sizeof(y), "%s  slack: {token_env: T, channel: C1, "
+	    "push_remote: \"https://x:tok3n@forge.example.com/a.git\"}\n",
+	    head);
+	ok(parse(&c, y, &err) == -1 && strstr(err.msg, "push_remote") &&
+	    strstr(err.msg, "tok3n") == NULL,
+	    "credentials in push_remote refused, not echoed: %s", err.msg);
+	snprintf(y, sizeof(y), "%s  slack: {token_env: T, channel: C1, "
+	    "push_remote: upstream}\n", head);
+	ok(parse(&c, y, &err) == 0 &&
+	    strcmp(c.notify_cfg.slack.push_remote, "upstream") == 0,
+	    "a remote name is fine");
+	config_release(&c);
+	snprintf(y, sizeof(y), "%s  slack: {webhook_env: W}\n  "
+	    "pull_request_url: \"https://f.example.com/{id}\"\n", head);
+	fails_at(y, 4, 21, "{id}", "unknown placeholder in pull_request_url");
+	snprintf(y, sizeof(y), "%s  slack: {webhook_env: \"https://hooks.example.com/T/B/s3cr3tpath\"}\n",
+	    head);
+	ok(parse(&c, y, &err) == -1 && strstr(err.msg, "s3cr3t") == NULL,
+	    "a webhook URL written in place of its variable is refused, not "
+	    "echoed: %s", err.msg);
+}
+
 int
 main(void)
 {
@@ -305,5 +408,6 @@ main(void)
 	test_defaults();
 	test_design_example();
 	test_errors();
+	test_notify();
 	return tap_done();
 }
