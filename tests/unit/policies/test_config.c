@@ -327,6 +327,7 @@ test_notify(void)
 	struct diag err;
 	char y[1024];
 
+	diag_clear(&err);
 	ok(parse(&c, full, &err) == 0, "full notify block: %s", err.msg);
 	ok(c.notify_cfg.enabled && c.notify_cfg.have_slack &&
 	    c.notify_cfg.have_email, "slack and email configured");
@@ -346,6 +347,7 @@ test_notify(void)
 	is_int(c.notify_cfg.events[NEV_REVOKED], 0, "revoked: none");
 	config_release(&c);
 
+	diag_clear(&err);
 	ok(parse(&c, hook_only, &err) == 0, "webhook only: %s", err.msg);
 	is_int(c.notify_cfg.events[NEV_PENDING], NOTIFY_SLACK,
 	    "pending defaults to slack");
