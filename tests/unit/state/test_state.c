@@ -70,7 +70,7 @@ test_open(void)
 	    "ingested", "grants", "intents", "notifications",
 	    "request_cache", "approval_cache", "meta", "decisions", "audit" };
 	struct state *s = NULL;
-	struct diag err;
+	struct diag err = { 0 };
 	struct stat sb;
 	char *path = tmp_path("open.db"), *wal = xasprintf("%s-wal", path);
 	char *mode, sql[256];
@@ -80,6 +80,7 @@ test_open(void)
 
 	/* With the usual umask SQLite alone would create 0644. */
 	umask(022);
+	memset(&sb, 0, sizeof(sb));
 	ok(state_open(&s, path, &err) == 0, "open creates: %s", err.msg);
 	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	    "database file is 0600 (got %o)", (unsigned)(sb.st_mode & 0777));
@@ -138,7 +139,7 @@ static void
 test_bind(struct state *s)
 {
 	struct stmt st;
-	struct diag err;
+	struct diag err = { 0 };
 
 	ok(db_prepare(s, &st, "SELECT :a || :b", &err) == 0, "prepare");
 	is_int(db_bind_text(&st, ":a", "x"), 0, "bind a known name");
@@ -166,7 +167,7 @@ test_bind(struct state *s)
 static void
 test_runs(struct state *s)
 {
-	struct diag err;
+	struct diag err = { 0 };
 	int64_t id = 0;
 
 	ok(state_run_begin(s, 100, "plan", NULL, &id, &err) == 0 && id > 0,
@@ -207,7 +208,7 @@ test_grants(struct state *s)
 	struct sgrant a = mkgrant("alice", "table:sales.orders", "SELECT", 5000);
 	struct sgrant b = mkgrant("alice", "role:analyst", "member", 0);
 	struct sgrant *v = NULL;
-	struct diag err;
+	struct diag err = { 0 };
 	size_t n = 0;
 
 	b.request = b.blob = b.commit_sha = b.approvers = NULL;
@@ -248,7 +249,7 @@ test_intents(struct state *s)
 {
 	struct sgrant g = mkgrant("bob", "table:x", "SELECT", 0);
 	struct intent *v = NULL;
-	struct diag err;
+	struct diag err = { 0 };
 	int64_t run, id1, id2, id3;
 	size_t n = 0;
 
@@ -297,7 +298,7 @@ test_ingest(struct state *s)
 	struct ingest a = { 0 }, b = { 0 }, big = { 0 };
 	char *persons[] = { "alice@example.com", NULL };
 	char **bigp, name[32];
-	struct diag err;
+	struct diag err = { 0 };
 	struct timespec t0;
 	double secs;
 	int i;
@@ -404,7 +405,7 @@ test_approval_cache(struct state *s)
 	char *bad[] = { "x@example.com,mallory@example.com" };
 	char *gone[] = { "requests/a.yaml" };
 	struct cached_approval fresh[2], *v = NULL;
-	struct diag err;
+	struct diag err = { 0 };
 	char tip[41] = "junk";
 	size_t n = 99;
 
@@ -466,7 +467,7 @@ test_approval_cache(struct state *s)
 static void
 test_decisions(struct state *s)
 {
-	struct diag err;
+	struct diag err = { 0 };
 
 	is_int(state_decision_seen(s, "b1", "denied warehouse table:x SELECT"),
 	    0, "not yet seen");
@@ -486,7 +487,7 @@ test_decisions(struct state *s)
 static void
 test_transactions(struct state *s)
 {
-	struct diag err;
+	struct diag err = { 0 };
 
 	ok(state_begin(s, &err) == 0, "begin");
 	state_decision_mark(s, "tx", "k", &err);
@@ -526,7 +527,7 @@ test_lock(void)
 	char *db = tmp_path("lock.db"), *lockf = xasprintf("%s.lock", db);
 	char want[64], *text, c;
 	struct state_lock *l = NULL, *l2 = NULL;
-	struct diag err;
+	struct diag err = { 0 };
 	struct stat sb;
 	int status, up[2], go[2];
 	pid_t pid;
@@ -550,9 +551,12 @@ test_lock(void)
 		char pidstr[32];
 
 		snprintf(pidstr, sizeof(pidstr), "pid %ld on", (long)getppid());
-		_exit(rc == 1 && l2 == NULL && strstr(err.msg, pidstr) &&
+		rc = rc == 1 && l2 == NULL && strstr(err.msg, pidstr) &&
 		    strstr(err.msg, "is locked by") && strstr(err.msg, db) &&
-		    strstr(err.msg, "(apply)") ? 0 : 1);
+		    strstr(err.msg, "(apply)") ? 0 : 1;
+		free(db);	/* the child's copies, for valgrind */
+		free(lockf);
+		_exit(rc);
 	}
 	ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0, "second lock in a child returns 1 "
@@ -572,7 +576,11 @@ test_lock(void)
 	if (pid == 0) {
 		close(up[0]);
 		close(go[1]);
-		if (state_lock(&l2, db, "apply", &err) != 0)
+		int rc = state_lock(&l2, db, "apply", &err) != 0 ? 1 : 0;
+
+		free(db);	/* the child's copies, for valgrind */
+		free(lockf);
+		if (rc != 0)
 			_exit(1);
 		if (write(up[1], "x", 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(2);
@@ -606,7 +614,7 @@ int
 main(void)
 {
 	struct state *s = NULL;
-	struct diag err;
+	struct diag err = { 0 };
 	char *path;
 
 	test_open();
