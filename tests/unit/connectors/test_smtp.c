@@ -12,8 +12,11 @@
  * sent in clear to a host accord does not know as loopback, and a
  * connection refused.  The servers are killed at exit and by a watchdog.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -562,6 +565,28 @@ mapped_url(char *out, size_t outsz, const struct srv *s)
 	snprintf(out, outsz, "smtp://[::ffff:127.0.0.1]:%d", s->port);
 }
 
+/*
+ * Can an IPv6 socket reach the server through its IPv4-mapped address?
+ * Not on a kernel without IPv6: then the rule cannot be exercised here,
+ * and the checks are reported as not run (not counted as passes).
+ */
+static int
+mapped_reachable(const struct srv *s)
+{
+	struct sockaddr_in6 a;
+	int fd, rc;
+
+	if ((fd = socket(AF_INET6, SOCK_STREAM, 0)) < 0)
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.sin6_family = AF_INET6;
+	a.sin6_port = htons((unsigned short)s->port);
+	rc = inet_pton(AF_INET6, "::ffff:127.0.0.1", &a.sin6_addr) == 1 &&
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return rc;
+}
+
 static void
 test_tls_required(struct srv *s)
 {
@@ -726,6 +751,10 @@ main(void)
 		    "--require-auth", NULL };
 		if ((s = srv_start("tls-required", a, 0)) == NULL)
 			ok(0, "the AUTH server without STARTTLS starts");
+		else if (!mapped_reachable(s))
+			printf("# NOT RUN (not counted): no IPv6 socket reaches "
+			    "[::ffff:127.0.0.1] on this machine, so TLS-before-"
+			    "AUTH to a non-loopback name cannot be tested\n");
 		else
 			test_tls_required(s);
 	}
@@ -734,6 +763,9 @@ main(void)
 		    "--starttls", cert, keyf, NULL };
 		if ((s = srv_start("tls-required-starttls", a, 0)) == NULL)
 			ok(0, "the AUTH server with STARTTLS starts");
+		else if (!mapped_reachable(s))
+			printf("# NOT RUN (not counted): no IPv6 socket reaches "
+			    "[::ffff:127.0.0.1] on this machine\n");
 		else
 			test_tls_required_starttls(s);
 	}
