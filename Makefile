@@ -6,7 +6,7 @@ PKGS     := libgit2 yaml-0.1 sqlite3 libcurl jansson libpq libcrypto
 DEBS     := build-essential pkg-config git libgit2-dev libyaml-dev libsqlite3-dev \
             libcurl4-openssl-dev libjansson-dev libpq-dev libssl-dev \
             postgresql sqlite3 python3 python3-cryptography python3-aiosmtpd \
-            openssl time
+            openssl time chromium chromium-driver
 PREFIX   ?= /usr/local
 CC       ?= cc
 B        ?= build

@@ -236,6 +236,23 @@ step 0 "accord audit --action revoke --format table   (drift and expiry, with re
     accord audit --action revoke --format table
 step 0 "accord audit verify   (the hash chain over every audit row)" \
     accord audit verify
+step 0 "accord access alice@example.com   (what alice holds now, and why)" \
+    accord access alice@example.com
+step 0 "accord who warehouse 'table:sales.*'   (every holder of the sales tables)" \
+    accord who warehouse 'table:sales.*'
+step 0 "accord check alice@example.com warehouse table:sales.orders SELECT   (yes: exit 0)" \
+    accord --now "$LATER" check alice@example.com warehouse table:sales.orders SELECT
+step 1 "accord check grace@example.com warehouse table:sales.customers SELECT   (no more: exit 1)" \
+    accord --now "$LATER" check grace@example.com warehouse table:sales.customers SELECT
+step 0 "accord explain requests/grace/customer-check.yaml   (each grant: rule, approvers, expiry, next step)" \
+    accord --now "$LATER" explain requests/grace/customer-check.yaml
+step 0 "accord history --target table:sales.customers --at $NOW   (who could read it then)" \
+    accord history --target table:sales.customers --at "$NOW"
+step 0 "accord review --format csv   (the access review export)" \
+    accord --now "$LATER" review --format csv
+report=$(dirname "$ACCORD")/demo-report.html
+step 0 "accord report --html $report   (one self-contained page; kept)" \
+    accord --now "$LATER" report --html "$report"
 
 echo
 echo "demo: done"

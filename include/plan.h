@@ -32,6 +32,8 @@ struct change {
 	char *target, *privilege;
 	char *request, *blob, *commit;	/* provenance, may be NULL */
 	char *approvers;	/* comma-separated, may be NULL */
+	char *rule;		/* "policies/FILE.yaml#N", may be NULL */
+	char *requester;	/* who asked, may be NULL */
 	int64_t approved_at, expires_at;
 	/* filled by apply */
 	int done, failed;

@@ -85,6 +85,15 @@ int cmd_apply(const struct opts *o, int argc, char **argv);
 int cmd_run(const struct opts *o, int argc, char **argv);
 int cmd_audit(const struct opts *o, int argc, char **argv);
 int cmd_inbox(const struct opts *o, int argc, char **argv);
+/* cmd_answers.c */
+int cmd_access(const struct opts *o, int argc, char **argv);
+int cmd_who(const struct opts *o, int argc, char **argv);
+int cmd_check(const struct opts *o, int argc, char **argv);
+int cmd_identities(const struct opts *o, int argc, char **argv);
+int cmd_history(const struct opts *o, int argc, char **argv);
+int cmd_review(const struct opts *o, int argc, char **argv);
+int cmd_explain(const struct opts *o, int argc, char **argv);
+int cmd_report(const struct opts *o, int argc, char **argv);
 
 #endif
 
@@ -114,6 +123,9 @@ void platforms_ingest(struct platform_run **out, size_t *n,
     const struct snapshot *s);
 void platforms_close(struct platform_run *pr, size_t n);
 
+/* Index pr->in.idents (by name, by email) for platform_account; done by
+ * platforms_ingest, and by callers that fill pr->in from the state. */
+void platform_index(struct platform_run *pr);
 /* The account a person has on a platform, or NULL.  Borrowed. */
 const char *platform_account(const struct platform_run *pr, const char *person);
 
@@ -137,6 +149,12 @@ size_t apply_plan(struct plan *p, struct state *st, struct platform_run *pr,
     size_t npr, int64_t run, int64_t now);
 
 /* output.c */
+struct json_t;
+struct json_t *jstr(const char *s);	/* NULL: JSON null */
+struct json_t *jtime(int64_t t);	/* RFC 3339, 0: null */
+struct json_t *japprovers(const char *csv);	/* "a,b" -> ["a","b"] */
+void json_print(struct json_t *doc);	/* indented, to stdout; decrefs */
+void csv_field(const char *s);	/* one RFC 4180 field to stdout */
 void output_plan(const struct plan *p, const struct snapshot *s,
     const struct diag *errs, size_t nerrs, int applied, const char *refused,
     int json);

@@ -42,8 +42,10 @@ void state_unlock(struct state_lock *l);
 /* Runs. */
 int state_run_begin(struct state *s, int64_t now, const char *command,
     const char *commit, int64_t *run_id, struct diag *err);
+/* commit: the tip the run worked at (NULL: not loaded, left as is). */
 int state_run_end(struct state *s, int64_t run_id, int64_t finished_at,
-    int exit_code, const char *stats_json, struct diag *err);
+    int exit_code, const char *commit, const char *stats_json,
+    struct diag *err);
 
 /*
  * A grant accord made (and believes still exists), or an intent to make
@@ -56,6 +58,8 @@ struct sgrant {
 	char *blob;		/* request blob, may be NULL */
 	char *commit_sha;	/* approval commit, may be NULL */
 	char *approvers;	/* comma-separated emails, may be NULL/"" */
+	char *rule;		/* "policies/FILE.yaml#N", may be NULL */
+	char *requester;	/* who asked (person is NULL for a grantee) */
 	int64_t approved_at;	/* 0 unknown */
 	int64_t expires_at;	/* 0 permanent */
 	int64_t granted_at;
@@ -65,7 +69,11 @@ void sgrants_free(struct sgrant *g, size_t n);
 
 int state_grants_load(struct state *s, struct sgrant **out, size_t *n,
     struct diag *err);
-/* Insert or replace by (platform, account, target, privilege). */
+/*
+ * Insert or replace by (platform, account, target, privilege).  The
+ * ingested snapshot follows (a grant made is held; a grant removed is
+ * not), so that answers between runs reflect what apply did.
+ */
 int state_grant_put(struct state *s, const struct sgrant *g, struct diag *err);
 int state_grant_del(struct state *s, const char *platform, const char *account,
     const char *target, const char *privilege, struct diag *err);

@@ -57,6 +57,8 @@ sgrant_from_change(struct sgrant *g, const struct change *c, int64_t now)
 	g->blob = c->blob;
 	g->commit_sha = c->commit;
 	g->approvers = c->approvers;
+	g->rule = c->rule;
+	g->requester = c->requester;
 	g->approved_at = c->approved_at;
 	g->expires_at = c->expires_at;
 	g->granted_at = now;

@@ -46,24 +46,6 @@ col(const struct audit_row *r, int i, char *num, size_t numsz)
 	return NULL;
 }
 
-static void
-csv_field(const char *s)
-{
-	if (s == NULL)
-		return;
-	if (strpbrk(s, ",\"\n\r") == NULL) {
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-}
-
 static int
 emit(void *arg, const struct audit_row *r)
 {

@@ -30,12 +30,6 @@ age_format(char *out, size_t outsz, int64_t t, int64_t now)
 }
 
 static json_t *
-jstr(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *
 jstrv(char *const *v, size_t n)
 {
 	json_t *a = json_array();

@@ -185,12 +185,13 @@ out:
 		    ",\"refused\":\"max_revoke\"" : "");
 		audit_run_row(st, run, o->now, "run_finished",
 		    have_snap ? snap.commit : NULL, detail);
-		if (state_run_end(st, run, o->now, rc, detail, &err) == -1)
+		if (state_run_end(st, run, o->now, rc, have_snap ?
+		    snap.commit : NULL, detail, &err) == -1)
 			log_warn("%s", err.msg);
 	} else if (apply && st && run) {
 		audit_run_row(st, run, o->now, "run_finished", NULL,
 		    "{\"exit\":1,\"error\":\"load failed\"}");
-		state_run_end(st, run, o->now, rc, NULL, &err);
+		state_run_end(st, run, o->now, rc, NULL, NULL, &err);
 	}
 	if (log_verbosity)
 		print_timing(&tm);

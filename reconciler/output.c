@@ -10,13 +10,13 @@
 #include "run.h"
 #include "util.h"
 
-static json_t *
+json_t *
 jstr(const char *s)
 {
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *
+json_t *
 jtime(int64_t t)
 {
 	char buf[TIME_STR_MAX];
@@ -24,7 +24,7 @@ jtime(int64_t t)
 	return t ? json_string(time_format(buf, sizeof(buf), t)) : json_null();
 }
 
-static json_t *
+json_t *
 japprovers(const char *csv)
 {
 	json_t *a = json_array();
@@ -46,7 +46,6 @@ output_json(const struct plan *p, const struct snapshot *s,
 {
 	json_t *doc = json_object(), *a;
 	size_t i;
-	char *txt;
 
 	json_object_set_new(doc, "commit", json_string(s->commit));
 	json_object_set_new(doc, "now", jtime(s->now));
@@ -105,10 +104,35 @@ output_json(const struct plan *p, const struct snapshot *s,
 		    p->pending[i].needed, "why", p->pending[i].why));
 	json_object_set_new(doc, "pending", a);
 	json_object_set_new(doc, "refused", jstr(refused));
-	txt = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_print(doc);
+}
+
+void
+json_print(json_t *doc)
+{
+	char *txt = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
 	puts(txt);
 	free(txt);
 	json_decref(doc);
+}
+
+void
+csv_field(const char *s)
+{
+	if (s == NULL)
+		return;
+	if (strpbrk(s, ",\"\n\r") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
 }
 
 static void

@@ -50,7 +50,7 @@ plan_release(struct plan *p)
 		free(c->platform); free(c->account); free(c->person);
 		free(c->target); free(c->privilege); free(c->request);
 		free(c->blob); free(c->commit); free(c->approvers);
-		free(c->error); free(c->detail);
+		free(c->rule); free(c->requester); free(c->error); free(c->detail);
 	}
 	for (i = 0; i < p->ndrift; i++) {
 		free(p->drift[i].platform); free(p->drift[i].account);
@@ -142,8 +142,8 @@ lower(const char *s)
 }
 
 /* Index user identities so that resolving a person is O(1). */
-static void
-index_idents(struct platform_run *pr)
+void
+platform_index(struct platform_run *pr)
 {
 	size_t i;
 	char *k;
@@ -275,7 +275,7 @@ platforms_ingest(struct platform_run **out, size_t *n, const struct snapshot *s)
 	known_people(s, &people);
 	for (i = 0; i < s->cfg.nplatforms; i++)
 		if (pr[i].ok) {
-			index_idents(&pr[i]);
+			platform_index(&pr[i]);
 			resolve_persons(&pr[i], &people);
 		}
 	strmap_release(&people);
@@ -350,6 +350,9 @@ fill_from_want(struct change *c, const struct platform_run *pr,
 	c->blob = xstrdup(w->lr->entry.blob);
 	c->commit = xstrdup(w->lr->appr.commit);
 	c->approvers = join_approvers(ev->approvers, ev->napprovers);
+	c->requester = xstrdup(r->requester);
+	if (ev->rule != NULL)
+		c->rule = xasprintf("%s#%d", ev->rule->file, ev->rule->index);
 	c->approved_at = w->lr->appr.approved_at;
 	c->expires_at = ev->expires_at;
 }
@@ -366,6 +369,8 @@ fill_from_sgrant(struct change *c, const struct sgrant *g)
 	c->blob = xstrdup(g->blob);
 	c->commit = xstrdup(g->commit_sha);
 	c->approvers = xstrdup(g->approvers);
+	c->rule = xstrdup(g->rule);
+	c->requester = xstrdup(g->requester);
 	c->approved_at = g->approved_at;
 	c->expires_at = g->expires_at;
 }

@@ -13,11 +13,11 @@
 
 #define SGRANT_COLS "platform, account, person, target, privilege, " \
 	"request, blob, commit_sha, approvers, approved_at, expires_at, " \
-	"granted_at"
+	"granted_at, rule, requester"
 #define SGRANT_BINDS ":platform, :account, :person, :target, :privilege, " \
 	":request, :blob, :commit_sha, :approvers, :approved_at, " \
-	":expires_at, :granted_at"
-#define SGRANT_NCOLS 12
+	":expires_at, :granted_at, :rule, :requester"
+#define SGRANT_NCOLS 14
 
 void
 sgrant_release(struct sgrant *g)
@@ -33,6 +33,8 @@ sgrant_release(struct sgrant *g)
 	free(g->blob);
 	free(g->commit_sha);
 	free(g->approvers);
+	free(g->rule);
+	free(g->requester);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -78,6 +80,8 @@ bind_sgrant(struct stmt *st, const struct sgrant *g)
 	db_bind_int(st, ":approved_at", g->approved_at);
 	db_bind_int(st, ":expires_at", g->expires_at);
 	db_bind_int(st, ":granted_at", g->granted_at);
+	db_bind_text(st, ":rule", g->rule);
+	db_bind_text(st, ":requester", g->requester);
 }
 
 /* The SGRANT_COLS starting at column c. */
@@ -96,6 +100,8 @@ read_sgrant(struct stmt *st, int c, struct sgrant *g)
 	g->approved_at = db_col_int(st, c + 9);
 	g->expires_at = db_col_int(st, c + 10);
 	g->granted_at = db_col_int(st, c + 11);
+	g->rule = db_col_dup(st, c + 12);
+	g->requester = db_col_dup(st, c + 13);
 }
 
 /* Run one statement that returns no rows and finalize it. */
@@ -130,13 +136,16 @@ state_run_begin(struct state *s, int64_t now, const char *command,
 
 int
 state_run_end(struct state *s, int64_t run_id, int64_t finished_at,
-    int exit_code, const char *stats_json, struct diag *err)
+    int exit_code, const char *commit, const char *stats_json,
+    struct diag *err)
 {
 	struct stmt st;
 
 	if (db_prepare(s, &st, "UPDATE runs SET finished_at = :at, "
-	    "exit_code = :code, stats = :stats WHERE id = :id", err) < 0)
+	    "exit_code = :code, stats = :stats, commit_sha = "
+	    "COALESCE(:commit, commit_sha) WHERE id = :id", err) < 0)
 		return -1;
+	db_bind_text(&st, ":commit", commit);
 	db_bind_int(&st, ":at", finished_at);
 	db_bind_int(&st, ":code", exit_code);
 	db_bind_text(&st, ":stats", stats_json);
@@ -187,11 +196,24 @@ state_grant_put(struct state *s, const struct sgrant *g, struct diag *err)
 		return -1;
 	bind_sgrant(&st, g);
 	if (finish(&st, err) < 0)
-		return diag_prefix(err, "recording grant %s %s on %s",
-		    g->privilege ? g->privilege : "(null)",
-		    g->target ? g->target : "(null)",
-		    g->platform ? g->platform : "(null)");
+		goto fail;
+	if (db_prepare(s, &st, "INSERT OR IGNORE INTO ingested (platform, "
+	    "account, target, privilege, last_seen) VALUES (:platform, "
+	    ":account, :target, :privilege, :now)", err) < 0)
+		goto fail;
+	db_bind_text(&st, ":platform", g->platform);
+	db_bind_text(&st, ":account", g->account);
+	db_bind_text(&st, ":target", g->target);
+	db_bind_text(&st, ":privilege", g->privilege);
+	db_bind_int(&st, ":now", g->granted_at);
+	if (finish(&st, err) < 0)
+		goto fail;
 	return 0;
+fail:
+	return diag_prefix(err, "recording grant %s %s on %s",
+	    g->privilege ? g->privilege : "(null)",
+	    g->target ? g->target : "(null)",
+	    g->platform ? g->platform : "(null)");
 }
 
 int
@@ -209,9 +231,21 @@ state_grant_del(struct state *s, const char *platform, const char *account,
 	db_bind_text(&st, ":target", target);
 	db_bind_text(&st, ":privilege", privilege);
 	if (finish(&st, err) < 0)
-		return diag_prefix(err, "forgetting grant %s %s on %s",
-		    privilege, target, platform);
+		goto fail;
+	if (db_prepare(s, &st, "DELETE FROM ingested WHERE platform = "
+	    ":platform AND account = :account AND target = :target"
+	    " AND privilege = :privilege", err) < 0)
+		goto fail;
+	db_bind_text(&st, ":platform", platform);
+	db_bind_text(&st, ":account", account);
+	db_bind_text(&st, ":target", target);
+	db_bind_text(&st, ":privilege", privilege);
+	if (finish(&st, err) < 0)
+		goto fail;
 	return 0;
+fail:
+	return diag_prefix(err, "forgetting grant %s %s on %s",
+	    privilege, target, platform);
 }
 
 int

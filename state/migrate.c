@@ -196,6 +196,38 @@ static const char *const migrations[] = {
 	") STRICT;"
 	"CREATE INDEX slack_posted_open ON slack_posted(posted_at)"
 	"  WHERE merged_at = 0;",
+
+	/*
+	 * 3: answers (answers.h).  The rule that allowed a grant and who
+	 * asked for it (also for a grant to a role) are kept beside it.
+	 * People are matched case-insensitively, so their indexes are
+	 * NOCASE.  history reads grant and revoke rows by person or by
+	 * target in seq order, check a person's rows on one target newest
+	 * first, and who the holders of a target, through covering
+	 * indexes (so that a platform's whole primary key is never the
+	 * cheaper-looking scan).  The first-schema indexes these replace
+	 * are dropped.
+	 */
+	"ALTER TABLE grants ADD COLUMN rule TEXT;"
+	"ALTER TABLE intents ADD COLUMN rule TEXT;"
+	"ALTER TABLE grants ADD COLUMN requester TEXT;"
+	"ALTER TABLE intents ADD COLUMN requester TEXT;"
+	"DROP INDEX grants_person;"
+	"CREATE INDEX grants_person ON grants(person COLLATE NOCASE);"
+	"CREATE INDEX grants_target ON grants(platform, target, account,"
+	"  privilege);"
+	"DROP INDEX identities_person;"
+	"CREATE INDEX identities_person ON identities(person COLLATE NOCASE);"
+	"CREATE INDEX identities_account ON identities(account);"
+	"DROP INDEX audit_person;"
+	"CREATE INDEX audit_person ON audit(person COLLATE NOCASE, platform,"
+	"  target, seq);"
+	"DROP INDEX audit_target;"
+	"CREATE INDEX audit_target ON audit(platform, target, seq);"
+	"CREATE INDEX audit_target_any ON audit(target, seq);"
+	"DROP INDEX ingested_target;"
+	"CREATE INDEX ingested_target ON ingested(platform, target, account,"
+	"  privilege);",
 };
 
 const int db_schema_version = sizeof(migrations) / sizeof(migrations[0]);

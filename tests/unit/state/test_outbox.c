@@ -140,7 +140,12 @@ test_schema(void)
 	append_audit(s, "grant", "alice@example.com");
 	append_audit(s, "revoke", "bob@example.com");
 	append_audit(s, "run_finished", NULL);
-	ok(sqlite3_exec(state_db(s), "DROP TABLE outbox; DROP TABLE "
+	/* Undo migrations 3 and 2. */
+	ok(sqlite3_exec(state_db(s), "DROP INDEX grants_target; DROP INDEX "
+	    "identities_account; DROP INDEX audit_target_any; ALTER TABLE grants DROP COLUMN rule; ALTER "
+	    "TABLE grants DROP COLUMN requester; ALTER TABLE intents DROP "
+	    "COLUMN rule; ALTER TABLE intents DROP COLUMN requester; "
+	    "DROP TABLE outbox; DROP TABLE "
 	    "outbox_cursor; DROP TABLE slack_posted; PRAGMA user_version = 1",
 	    NULL, NULL, NULL) == SQLITE_OK, "back to schema version 1");
 	state_close(s);

@@ -172,11 +172,14 @@ test_runs(struct state *s)
 
 	ok(state_run_begin(s, 100, "plan", NULL, &id, &err) == 0 && id > 0,
 	    "run begins");
-	ok(state_run_end(s, id, 160, 3, "{\"granted\":1}", &err) == 0,
-	    "run ends");
+	ok(state_run_end(s, id, 160, 3, "0123456789012345678901234567890123456789",
+	    "{\"granted\":1}", &err) == 0, "run ends");
 	is_int(query_int(s, "SELECT exit_code FROM runs ORDER BY id DESC"), 3,
 	    "exit code stored");
-	ok(state_run_end(s, id + 1000, 160, 0, NULL, &err) == -1,
+	is_int(query_int(s, "SELECT count(*) FROM runs WHERE commit_sha = "
+	    "'0123456789012345678901234567890123456789'"), 1,
+	    "the run's commit stored");
+	ok(state_run_end(s, id + 1000, 160, 0, NULL, NULL, &err) == -1,
 	    "ending an unknown run fails: %s", err.msg);
 }
 

@@ -1,0 +1,799 @@
+/*
+ * Answers (answers.h): what is held now, by whom and why, and what was
+ * held at a past instant.  "Held now" is the union of the grants accord
+ * made (the `grants` table, with their provenance) and the grants found
+ * at the last ingest (`ingested`, which apply keeps current), the latter
+ * marked outside when accord did not make them.  Access through a role,
+ * group or team is followed to what that grantee holds, at most
+ * VIA_DEPTH levels deep, with the membership's provenance.  Past access
+ * comes from the audit log alone: a window is a grant row up to the next
+ * revoke row of the same key.  Each query reads by an index (migration
+ * 3), so answers stay in milliseconds at millions of audit rows.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "answers.h"
+#include "buf.h"
+#include "state.h"
+#include "statedb.h"
+#include "strmap.h"
+#include "util.h"
+
+#define VIA_DEPTH 8
+
+/*
+ * The held grants, with provenance, person and last sight.  Callers add
+ * a WHERE fragment over the aliases h (platform, account, target,
+ * privilege).  person: accord's record first, else the identity.
+ */
+#define HELD_SELECT \
+	"SELECT h.platform, h.account, COALESCE(g.person, i.person), " \
+	"h.target, h.privilege, g.request, g.commit_sha, g.approvers, " \
+	"g.rule, COALESCE(g.approved_at, 0), COALESCE(g.expires_at, 0), " \
+	"COALESCE(g.granted_at, 0), COALESCE(n.last_seen, 0), " \
+	"g.platform IS NULL, g.requester " \
+	"FROM (SELECT platform, account, target, privilege FROM grants " \
+	"      WHERE %s " \
+	"      UNION " \
+	"      SELECT platform, account, target, privilege FROM ingested " \
+	"      WHERE %s) AS h " \
+	"LEFT JOIN grants g ON g.platform = h.platform " \
+	"  AND g.account = h.account AND g.target = h.target " \
+	"  AND g.privilege = h.privilege " \
+	"LEFT JOIN ingested n ON n.platform = h.platform " \
+	"  AND n.account = h.account AND n.target = h.target " \
+	"  AND n.privilege = h.privilege " \
+	"LEFT JOIN identities i ON i.platform = h.platform " \
+	"  AND i.account = h.account "
+
+void
+answers_release(struct answers *a)
+{
+	size_t i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->n; i++) {
+		struct answer *x = &a->v[i];
+		free(x->platform); free(x->account); free(x->person);
+		free(x->target); free(x->privilege); free(x->request);
+		free(x->commit_sha); free(x->approvers); free(x->rule);
+		free(x->via); free(x->end_reason); free(x->requester);
+	}
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+identities_release(struct identities *ids)
+{
+	size_t i;
+
+	if (ids == NULL)
+		return;
+	for (i = 0; i < ids->n; i++) {
+		struct identity *x = &ids->v[i];
+		free(x->platform); free(x->account); free(x->kind);
+		free(x->email); free(x->person);
+	}
+	free(ids->v);
+	memset(ids, 0, sizeof(*ids));
+}
+
+static struct answer *
+answers_add(struct answers *a)
+{
+	struct answer *x;
+
+	a->v = xgrow(a->v, sizeof(*a->v), a->n, &a->alloc);
+	x = &a->v[a->n++];
+	memset(x, 0, sizeof(*x));
+	return x;
+}
+
+int
+answers_have_state(struct state *s)
+{
+	struct stmt st;
+	struct diag err;
+	int rc;
+
+	if (db_prepare(s, &st, "SELECT 1 FROM runs LIMIT 1", &err) < 0)
+		return 0;
+	rc = db_step(&st, &err);
+	db_finalize(&st);
+	return rc == 1;
+}
+
+/* The HELD_SELECT columns into x. */
+static void
+read_held(struct stmt *st, struct answer *x)
+{
+	x->platform = db_col_dup(st, 0);
+	x->account = db_col_dup(st, 1);
+	x->person = db_col_dup(st, 2);
+	x->target = db_col_dup(st, 3);
+	x->privilege = db_col_dup(st, 4);
+	x->request = db_col_dup(st, 5);
+	x->commit_sha = db_col_dup(st, 6);
+	x->approvers = db_col_dup(st, 7);
+	x->rule = db_col_dup(st, 8);
+	x->approved_at = db_col_int(st, 9);
+	x->expires_at = db_col_int(st, 10);
+	x->granted_at = db_col_int(st, 11);
+	x->last_seen = db_col_int(st, 12);
+	x->outside = db_col_int(st, 13) != 0;
+	x->requester = db_col_dup(st, 14);
+}
+
+/*
+ * Run HELD_SELECT with `where` applied to both sides of the union (it may
+ * use :platform, :account, :target, :lo, :hi; unused names are not
+ * bound).  Rows whose target does not match `glob` (NULL: all) are
+ * dropped.
+ */
+static int
+held_query(struct state *s, const char *where, const char *platform,
+    const char *account, const char *target, const char *lo, const char *hi,
+    const char *glob, struct answers *out, struct diag *err)
+{
+	struct stmt st;
+	char *sql;
+	int rc;
+
+	sql = xasprintf(HELD_SELECT "ORDER BY h.platform, h.target, "
+	    "h.privilege, h.account", where, where);
+	rc = db_prepare(s, &st, sql, err);
+	free(sql);
+	if (rc < 0)
+		return -1;
+	if (platform)
+		db_bind_text(&st, ":platform", platform);
+	if (account)
+		db_bind_text(&st, ":account", account);
+	if (target)
+		db_bind_text(&st, ":target", target);
+	if (lo)
+		db_bind_text(&st, ":lo", lo);
+	if (hi)
+		db_bind_text(&st, ":hi", hi);
+	while ((rc = db_step(&st, err)) == 1) {
+		if (glob && !glob_match(glob, db_col_text(&st, 3)))
+			continue;
+		read_held(&st, answers_add(out));
+	}
+	db_finalize(&st);
+	return rc < 0 ? -1 : 0;
+}
+
+/* A target through which its holders reach what it holds. */
+static int
+is_principal(const char *target)
+{
+	return strncmp(target, "role:", 5) == 0 ||
+	    strncmp(target, "group:", 6) == 0 ||
+	    strncmp(target, "team:", 5) == 0;
+}
+
+/*
+ * The literal prefix of a glob and the first string past every string
+ * with that prefix, as an index range [lo, hi).  hi is NULL when the
+ * prefix is empty or cannot be incremented (then only lo bounds).
+ */
+static void
+glob_range(const char *glob, char **lo, char **hi)
+{
+	size_t n = strcspn(glob, "*?[\\");
+
+	*lo = xstrdup(glob);
+	(*lo)[n] = '\0';
+	*hi = NULL;
+	while (n > 0 && (unsigned char)(*lo)[n - 1] == 0xff)
+		n--;
+	if (n > 0) {
+		*hi = xstrdup(*lo);
+		(*hi)[n] = '\0';
+		(*hi)[n - 1]++;
+	}
+}
+
+/* Is `name` one of the grantees of a "role:a > role:b" chain? */
+static int
+in_chain(const char *chain, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = chain;
+
+	while (p && *p) {
+		if (strncmp(p, name, n) == 0 && (p[n] == '\0' ||
+		    strncmp(p + n, " > ", 3) == 0))
+			return 1;
+		p = strstr(p, " > ");
+		if (p)
+			p += 3;
+	}
+	return 0;
+}
+
+static char *
+join_path(const char *via, const char *hop)
+{
+	return via ? xasprintf("%s > %s", via, hop) : xstrdup(hop);
+}
+
+/* A copy of src's provenance with the reached grant's target. */
+static void
+inherit(struct answers *out, const struct answer *member,
+    const struct answer *held, const char *via)
+{
+	struct answer *x = answers_add(out);
+
+	x->platform = xstrdup(member->platform);
+	x->account = xstrdup(member->account);
+	x->person = xstrdup(member->person);
+	x->target = xstrdup(held->target);
+	x->privilege = xstrdup(held->privilege);
+	x->request = xstrdup(member->request);
+	x->commit_sha = xstrdup(member->commit_sha);
+	x->approvers = xstrdup(member->approvers);
+	x->rule = xstrdup(member->rule);
+	x->requester = xstrdup(member->requester);
+	x->via = xstrdup(via);
+	x->approved_at = member->approved_at;
+	x->expires_at = member->expires_at;
+	x->granted_at = member->granted_at;
+	x->last_seen = member->last_seen;
+	x->outside = member->outside;
+}
+
+/*
+ * For out->v[from..], follow role/group/team memberships down to what
+ * those grantees hold.  The queue is `out` itself: entries appended by
+ * one level are expanded by the next.  `seen` guards cycles.
+ */
+static int
+expand_down(struct state *s, struct answers *out, size_t from,
+    struct diag *err)
+{
+	struct strmap seen = STRMAP_INIT;
+	size_t lo = from, hi, i, j, depth;
+	int rc = 0;
+
+	for (depth = 0; depth < VIA_DEPTH && lo < out->n && rc == 0; depth++) {
+		hi = out->n;
+		for (i = lo; i < hi && rc == 0; i++) {
+			struct answers got = { 0 };
+			char *key, *via;
+
+			if (!is_principal(out->v[i].target))
+				continue;
+			key = xasprintf("%s\n%s\n%s", out->v[i].platform,
+			    out->v[i].account, out->v[i].target);
+			if (strmap_get(&seen, key, &j)) {
+				free(key);
+				continue;
+			}
+			strmap_put(&seen, key, 1);
+			free(key);
+			rc = held_query(s, "platform = :platform AND "
+			    "account = :account", out->v[i].platform,
+			    out->v[i].target, NULL, NULL, NULL, NULL, &got, err);
+			via = join_path(out->v[i].via, out->v[i].target);
+			for (j = 0; rc == 0 && j < got.n; j++) {
+				/* out may move: copy the member first. */
+				struct answer m = out->v[i];
+				/* A membership back into the chain is a cycle. */
+				if (in_chain(via, got.v[j].target) ||
+				    strcmp(got.v[j].target, m.account) == 0)
+					continue;
+				inherit(out, &m, &got.v[j], via);
+			}
+			free(via);
+			answers_release(&got);
+		}
+		lo = hi;
+	}
+	strmap_release(&seen);
+	return rc;
+}
+
+/*
+ * For out->v[from..] held by a role, group or team grantee ("role:X"),
+ * add each member of that grantee, recursively, as holding it via X.
+ */
+static int
+expand_up(struct state *s, struct answers *out, size_t from, struct diag *err)
+{
+	struct strmap seen = STRMAP_INIT;
+	size_t lo = from, hi, i, j, depth;
+	int rc = 0;
+
+	for (depth = 0; depth < VIA_DEPTH && lo < out->n && rc == 0; depth++) {
+		hi = out->n;
+		for (i = lo; i < hi && rc == 0; i++) {
+			struct answers got = { 0 };
+			char *key, *via;
+
+			if (!is_principal(out->v[i].account))
+				continue;
+			key = xasprintf("%s\n%s\n%s\n%s", out->v[i].platform,
+			    out->v[i].account, out->v[i].target,
+			    out->v[i].privilege);
+			if (strmap_get(&seen, key, &j)) {
+				free(key);
+				continue;
+			}
+			strmap_put(&seen, key, 1);
+			free(key);
+			rc = held_query(s, "platform = :platform AND "
+			    "target = :target", out->v[i].platform, NULL,
+			    out->v[i].account, NULL, NULL, NULL, &got, err);
+			/* via names the chain from the member down. */
+			via = out->v[i].via ? xasprintf("%s > %s",
+			    out->v[i].account, out->v[i].via) :
+			    xstrdup(out->v[i].account);
+			for (j = 0; rc == 0 && j < got.n; j++) {
+				struct answer held = out->v[i];
+				if (in_chain(via, got.v[j].account))
+					continue;
+				inherit(out, &got.v[j], &held, via);
+			}
+			free(via);
+			answers_release(&got);
+		}
+		lo = hi;
+	}
+	strmap_release(&seen);
+	return rc;
+}
+
+static int
+cmp_answer(const void *a, const void *b)
+{
+	const struct answer *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->platform, y->platform)) != 0 ||
+	    (c = strcmp(x->target, y->target)) != 0 ||
+	    (c = strcmp(x->privilege, y->privilege)) != 0 ||
+	    (c = strcmp(x->account, y->account)) != 0)
+		return c;
+	if ((x->via == NULL) != (y->via == NULL))
+		return x->via == NULL ? -1 : 1;
+	return x->via ? strcmp(x->via, y->via) : 0;
+}
+
+int
+answers_access(struct state *s, const char *person, struct answers *out,
+    struct diag *err)
+{
+	struct stmt st;
+	char **plat = NULL, **acct = NULL;
+	size_t n = 0, a = 0, a2 = 0, i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* The person's accounts: resolved identities and accord's records. */
+	if (db_prepare(s, &st, "SELECT platform, account FROM identities "
+	    "WHERE person = :person COLLATE NOCASE UNION SELECT platform, "
+	    "account FROM grants WHERE person = :person COLLATE NOCASE "
+	    /* an account name answers for itself (service accounts) */
+	    "UNION SELECT platform, account FROM identities "
+	    "WHERE account = :person",
+	    err) < 0)
+		return -1;
+	db_bind_text(&st, ":person", person);
+	while ((rc = db_step(&st, err)) == 1) {
+		plat = xgrow(plat, sizeof(*plat), n, &a);
+		acct = xgrow(acct, sizeof(*acct), n, &a2);
+		plat[n] = db_col_dup(&st, 0);
+		acct[n++] = db_col_dup(&st, 1);
+	}
+	db_finalize(&st);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = held_query(s, "platform = :platform AND "
+		    "account = :account", plat[i], acct[i], NULL, NULL, NULL,
+		    NULL, out, err);
+	if (rc == 0)
+		rc = expand_down(s, out, 0, err);
+	for (i = 0; i < n; i++) {
+		free(plat[i]);
+		free(acct[i]);
+	}
+	free(plat);
+	free(acct);
+	if (rc < 0) {
+		answers_release(out);
+		return diag_prefix(err, "access of %s", person);
+	}
+	/* A grant inherited from an account's own grantee keeps its person. */
+	for (i = 0; i < out->n; i++)
+		if (out->v[i].person == NULL)
+			out->v[i].person = xstrdup(person);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_answer);
+	return 0;
+}
+
+int
+answers_who(struct state *s, const char *platform, const char *target_glob,
+    struct answers *out, struct diag *err)
+{
+	char *lo, *hi;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	glob_range(target_glob, &lo, &hi);
+	if (strcmp(lo, target_glob) == 0)
+		rc = held_query(s, "platform = :platform AND target = :target",
+		    platform, NULL, target_glob, NULL, NULL, NULL, out, err);
+	else
+		rc = held_query(s, hi ? "platform = :platform AND target >= :lo"
+		    " AND target < :hi" : "platform = :platform AND "
+		    "target >= :lo", platform, NULL, NULL, lo, hi, target_glob,
+		    out, err);
+	free(lo);
+	free(hi);
+	if (rc == 0)
+		rc = expand_up(s, out, 0, err);
+	if (rc < 0) {
+		answers_release(out);
+		return diag_prefix(err, "holders of %s on %s", target_glob,
+		    platform);
+	}
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_answer);
+	return 0;
+}
+
+/* Held grants of one source, platform NULL for all. */
+static int
+held_source(struct state *s, const char *platform, int outside,
+    struct answers *out, struct diag *err)
+{
+	struct answers all = { 0 };
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = held_query(s, platform ? "platform = :platform" : "1", platform,
+	    NULL, NULL, NULL, NULL, NULL, &all, err);
+	if (rc < 0) {
+		answers_release(&all);
+		return -1;
+	}
+	/* Move the wanted rows; release the rest. */
+	for (i = 0; i < all.n; i++) {
+		if (all.v[i].outside == outside) {
+			*answers_add(out) = all.v[i];
+			memset(&all.v[i], 0, sizeof(all.v[i]));
+		}
+	}
+	answers_release(&all);
+	return 0;
+}
+
+int
+answers_active(struct state *s, const char *platform, struct answers *out,
+    struct diag *err)
+{
+	return held_source(s, platform, 0, out, err);
+}
+
+int
+answers_outside(struct state *s, const char *platform, struct answers *out,
+    struct diag *err)
+{
+	return held_source(s, platform, 1, out, err);
+}
+
+/* --- windows ------------------------------------------------------------- */
+
+#define AUDIT_WINDOW_COLS "seq, at, action, platform, account, person, " \
+	"target, privilege, request, commit_sha, approvers, expires_at, reason"
+
+static int64_t
+parse_at(const char *s)
+{
+	int64_t t = 0;
+
+	if (s == NULL || time_parse(&t, s) == -1)
+		return 0;
+	return t;
+}
+
+static char *
+window_key(struct stmt *st)
+{
+	return xasprintf("%s\n%s\n%s\n%s", db_col_text(st, 3),
+	    db_col_text(st, 4), db_col_text(st, 6), db_col_text(st, 7));
+}
+
+struct wscan {
+	struct answers all;	/* every window, in grant-row order */
+	struct strmap open;	/* key -> index in all, while open */
+	int64_t *seq;		/* grant row seq per window */
+	size_t aseq;
+};
+
+/* Feed one audit row (AUDIT_WINDOW_COLS) into the scan. */
+static void
+wscan_row(struct wscan *w, struct stmt *st)
+{
+	const char *action = db_col_text(st, 2);
+	char *key = window_key(st);
+	int64_t at = parse_at(db_col_text(st, 1));
+	size_t idx;
+
+	if (strmap_get(&w->open, key, &idx) && idx != (size_t)-1) {
+		/* A grant row for a key already open ends the earlier window
+		 * (its provenance changed); a revoke row ends it. */
+		w->all.v[idx].until = at;
+		w->all.v[idx].end_reason = xstrdup(strcmp(action, "grant") == 0
+		    ? "renewed" : db_col_text(st, 12) ? db_col_text(st, 12) :
+		    "revoked");
+		strmap_put(&w->open, key, (size_t)-1);
+	}
+	if (strcmp(action, "grant") == 0) {
+		struct answer *x = answers_add(&w->all);
+
+		w->seq = xgrow(w->seq, sizeof(*w->seq), w->all.n - 1, &w->aseq);
+		w->seq[w->all.n - 1] = db_col_int(st, 0);
+		x->platform = db_col_dup(st, 3);
+		x->account = db_col_dup(st, 4);
+		x->person = db_col_dup(st, 5);
+		x->target = db_col_dup(st, 6);
+		x->privilege = db_col_dup(st, 7);
+		x->request = db_col_dup(st, 8);
+		x->commit_sha = db_col_dup(st, 9);
+		x->approvers = db_col_dup(st, 10);
+		x->expires_at = parse_at(db_col_text(st, 11));
+		x->granted_at = at;
+		x->outside = 0;
+		strmap_put(&w->open, key, w->all.n - 1);
+	}
+	free(key);
+}
+
+/* Windows still open after a person's rows may have been closed by a
+ * revoke row without the person (a grantee grant): look by target. */
+static int
+close_by_target(struct state *s, struct wscan *w, struct diag *err)
+{
+	struct stmt st;
+	size_t i;
+	int rc = 0;
+
+	if (db_prepare(s, &st, "SELECT at, reason, action FROM audit WHERE "
+	    "platform = :platform AND target = :target AND seq > :seq AND "
+	    "action IN ('grant', 'revoke') AND account = :account AND "
+	    "privilege = :privilege ORDER BY seq LIMIT 1", err) < 0)
+		return -1;
+	for (i = 0; i < w->all.n && rc == 0; i++) {
+		struct answer *x = &w->all.v[i];
+
+		if (x->until != 0 || x->end_reason != NULL)
+			continue;
+		db_reset(&st);
+		db_bind_text(&st, ":platform", x->platform);
+		db_bind_text(&st, ":target", x->target);
+		db_bind_text(&st, ":account", x->account);
+		db_bind_text(&st, ":privilege", x->privilege);
+		db_bind_int(&st, ":seq", w->seq[i]);
+		rc = db_step(&st, err);
+		if (rc == 1) {
+			x->until = parse_at(db_col_text(&st, 0));
+			x->end_reason = xstrdup(strcmp(db_col_text(&st, 2),
+			    "grant") == 0 ? "renewed" : db_col_text(&st, 1) ?
+			    db_col_text(&st, 1) : "revoked");
+			rc = 0;
+		}
+	}
+	db_finalize(&st);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+window_wanted(const struct window_filter *f, const struct answer *x)
+{
+	if (f->target && !glob_match(f->target, x->target))
+		return 0;
+	if (f->at)
+		return x->granted_at <= f->at && (x->until == 0 ||
+		    f->at < x->until);
+	if (f->until && x->granted_at >= f->until)
+		return 0;
+	if (f->since && x->until != 0 && x->until <= f->since)
+		return 0;
+	return 1;
+}
+
+int
+answers_windows(struct state *s, const struct window_filter *f,
+    struct answers *out, struct diag *err)
+{
+	struct wscan w;
+	struct stmt st;
+	struct buf sql;
+	char *lo = NULL, *hi = NULL;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&w, 0, sizeof(w));
+	buf_init(&sql, 0);
+	buf_puts(&sql, "SELECT " AUDIT_WINDOW_COLS " FROM audit WHERE "
+	    "action IN ('grant', 'revoke')");
+	if (f->person)
+		buf_puts(&sql, " AND person = :person COLLATE NOCASE");
+	if (f->platform)
+		buf_puts(&sql, " AND platform = :platform");
+	if (f->target) {
+		glob_range(f->target, &lo, &hi);
+		if (strcmp(lo, f->target) == 0)
+			buf_puts(&sql, " AND target = :lo");
+		else {
+			buf_puts(&sql, " AND target >= :lo");
+			if (hi)
+				buf_puts(&sql, " AND target < :hi");
+		}
+	}
+	/* Rows after the instant or the period cannot open a window in it. */
+	if (f->at || f->until)
+		buf_puts(&sql, " AND at <= :end");
+	buf_puts(&sql, " ORDER BY seq");
+	rc = db_prepare(s, &st, buf_cstr(&sql), err);
+	buf_release(&sql);
+	if (rc < 0)
+		goto out;
+	if (f->person)
+		db_bind_text(&st, ":person", f->person);
+	if (f->platform)
+		db_bind_text(&st, ":platform", f->platform);
+	if (lo)
+		db_bind_text(&st, ":lo", lo);
+	if (hi && strcmp(lo, f->target) != 0)
+		db_bind_text(&st, ":hi", hi);
+	if (f->at || f->until) {
+		char end[TIME_STR_MAX];
+		/* RFC 3339 UTC text sorts as time; the window test below is
+		 * exact, this bound only trims the scan. */
+		db_bind_text(&st, ":end", time_format(end, sizeof(end),
+		    f->at ? f->at : f->until));
+	}
+	while ((rc = db_step(&st, err)) == 1)
+		wscan_row(&w, &st);
+	db_finalize(&st);
+	if (rc < 0)
+		goto out;
+	/* A window still open at the scan's bound may have closed later,
+	 * or (person scans) on a row without the person; a whole scan by
+	 * target or of everything has seen every closing row. */
+	if (f->person || f->at || f->until)
+		rc = close_by_target(s, &w, err);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < w.all.n; i++) {
+		if (!window_wanted(f, &w.all.v[i]))
+			continue;
+		*answers_add(out) = w.all.v[i];
+		memset(&w.all.v[i], 0, sizeof(w.all.v[i]));
+	}
+out:
+	answers_release(&w.all);
+	strmap_release(&w.open);
+	free(w.seq);
+	free(lo);
+	free(hi);
+	if (rc < 0) {
+		answers_release(out);
+		return diag_prefix(err, "reading access windows");
+	}
+	return 0;
+}
+
+/* --- the last decision ---------------------------------------------------- */
+
+void
+answer_event_release(struct answer_event *e)
+{
+	if (e == NULL)
+		return;
+	free(e->action); free(e->at); free(e->privilege); free(e->request);
+	free(e->expires_at); free(e->reason); free(e->detail);
+	memset(e, 0, sizeof(*e));
+}
+
+int
+answers_last_event(struct state *s, const char *person, const char *platform,
+    const char *target, const char *privilege, struct answer_event *out,
+    int *found, struct diag *err)
+{
+	struct stmt st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*found = 0;
+	/* The person's rows newest first (audit_person), filtered. */
+	if (db_prepare(s, &st, privilege ?
+	    "SELECT action, at, privilege, request, expires_at, reason, detail "
+	    "FROM audit WHERE person = :person COLLATE NOCASE AND "
+	    "platform = :platform AND target = :target AND privilege = "
+	    ":privilege COLLATE NOCASE AND action IN ('grant', 'revoke', "
+	    "'denied', 'grant_failed', 'revoke_failed') ORDER BY seq DESC "
+	    "LIMIT 1" :
+	    "SELECT action, at, privilege, request, expires_at, reason, detail "
+	    "FROM audit WHERE person = :person COLLATE NOCASE AND "
+	    "platform = :platform AND target = :target AND action IN "
+	    "('grant', 'revoke', 'denied', 'grant_failed', 'revoke_failed') "
+	    "ORDER BY seq DESC LIMIT 1", err) < 0)
+		return -1;
+	db_bind_text(&st, ":person", person);
+	db_bind_text(&st, ":platform", platform);
+	db_bind_text(&st, ":target", target);
+	if (privilege)
+		db_bind_text(&st, ":privilege", privilege);
+	rc = db_step(&st, err);
+	if (rc == 1) {
+		out->action = db_col_dup(&st, 0);
+		out->at = db_col_dup(&st, 1);
+		out->privilege = db_col_dup(&st, 2);
+		out->request = db_col_dup(&st, 3);
+		out->expires_at = db_col_dup(&st, 4);
+		out->reason = db_col_dup(&st, 5);
+		out->detail = db_col_dup(&st, 6);
+		*found = 1;
+	}
+	db_finalize(&st);
+	if (rc < 0)
+		return diag_prefix(err, "reading the audit log");
+	return 0;
+}
+
+/* --- identities ---------------------------------------------------------- */
+
+int
+answers_identities(struct state *s, const char *platform, int unmatched,
+    struct identities *out, struct diag *err)
+{
+	struct stmt st;
+	struct buf sql;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&sql, 0);
+	buf_puts(&sql, "SELECT platform, account, kind, email, person, "
+	    "last_seen FROM identities WHERE 1");
+	if (platform)
+		buf_puts(&sql, " AND platform = :platform");
+	/* Roles and groups resolve to nobody by nature. */
+	if (unmatched)
+		buf_puts(&sql, " AND person IS NULL AND kind IN ('user', "
+		    "'service')");
+	buf_puts(&sql, " ORDER BY platform, account");
+	rc = db_prepare(s, &st, buf_cstr(&sql), err);
+	buf_release(&sql);
+	if (rc < 0)
+		return -1;
+	if (platform)
+		db_bind_text(&st, ":platform", platform);
+	while ((rc = db_step(&st, err)) == 1) {
+		struct identity *x;
+
+		out->v = xgrow(out->v, sizeof(*out->v), out->n, &out->alloc);
+		x = &out->v[out->n++];
+		x->platform = db_col_dup(&st, 0);
+		x->account = db_col_dup(&st, 1);
+		x->kind = db_col_dup(&st, 2);
+		x->email = db_col_dup(&st, 3);
+		x->person = db_col_dup(&st, 4);
+		x->last_seen = db_col_int(&st, 5);
+	}
+	db_finalize(&st);
+	if (rc < 0) {
+		identities_release(out);
+		return diag_prefix(err, "reading identities");
+	}
+	return 0;
+}
