@@ -47,6 +47,16 @@
 	"LEFT JOIN identities i ON i.platform = h.platform " \
 	"  AND i.account = h.account "
 
+static void
+answer_clear(struct answer *x)
+{
+	free(x->platform); free(x->account); free(x->person);
+	free(x->target); free(x->privilege); free(x->request);
+	free(x->commit_sha); free(x->approvers); free(x->rule);
+	free(x->via); free(x->end_reason); free(x->requester);
+	memset(x, 0, sizeof(*x));
+}
+
 void
 answers_release(struct answers *a)
 {
@@ -54,13 +64,8 @@ answers_release(struct answers *a)
 
 	if (a == NULL)
 		return;
-	for (i = 0; i < a->n; i++) {
-		struct answer *x = &a->v[i];
-		free(x->platform); free(x->account); free(x->person);
-		free(x->target); free(x->privilege); free(x->request);
-		free(x->commit_sha); free(x->approvers); free(x->rule);
-		free(x->via); free(x->end_reason); free(x->requester);
-	}
+	for (i = 0; i < a->n; i++)
+		answer_clear(&a->v[i]);
 	free(a->v);
 	memset(a, 0, sizeof(*a));
 }
@@ -490,6 +495,12 @@ answers_outside(struct state *s, const char *platform, struct answers *out,
 
 /* --- windows ------------------------------------------------------------- */
 
+/*
+ * Rows arrive ordered by grant (platform, target, account, privilege) and
+ * then seq, so a window is complete when its grant's rows end: pairing is
+ * a stream that holds one open window, and only the windows the filter
+ * wants are kept, however long the audit log.
+ */
 #define AUDIT_WINDOW_COLS "seq, at, action, platform, account, person, " \
 	"target, privilege, request, commit_sha, approvers, expires_at, reason"
 
@@ -503,96 +514,14 @@ parse_at(const char *s)
 	return t;
 }
 
-static char *
-window_key(struct stmt *st)
-{
-	return xasprintf("%s\n%s\n%s\n%s", db_col_text(st, 3),
-	    db_col_text(st, 4), db_col_text(st, 6), db_col_text(st, 7));
-}
-
 struct wscan {
-	struct answers all;	/* every window, in grant-row order */
-	struct strmap open;	/* key -> index in all, while open */
-	int64_t *seq;		/* grant row seq per window */
-	size_t aseq;
+	const struct window_filter *f;
+	struct answers *out;
+	struct answer cur;	/* the open window; platform NULL: none */
+	int64_t cur_seq;	/* its grant row */
+	struct stmt after;	/* person scans: the closing row by target */
+	int person_scan;
 };
-
-/* Feed one audit row (AUDIT_WINDOW_COLS) into the scan. */
-static void
-wscan_row(struct wscan *w, struct stmt *st)
-{
-	const char *action = db_col_text(st, 2);
-	char *key = window_key(st);
-	int64_t at = parse_at(db_col_text(st, 1));
-	size_t idx;
-
-	if (strmap_get(&w->open, key, &idx) && idx != (size_t)-1) {
-		/* A grant row for a key already open ends the earlier window
-		 * (its provenance changed); a revoke row ends it. */
-		w->all.v[idx].until = at;
-		w->all.v[idx].end_reason = xstrdup(strcmp(action, "grant") == 0
-		    ? "renewed" : db_col_text(st, 12) ? db_col_text(st, 12) :
-		    "revoked");
-		strmap_put(&w->open, key, (size_t)-1);
-	}
-	if (strcmp(action, "grant") == 0) {
-		struct answer *x = answers_add(&w->all);
-
-		w->seq = xgrow(w->seq, sizeof(*w->seq), w->all.n - 1, &w->aseq);
-		w->seq[w->all.n - 1] = db_col_int(st, 0);
-		x->platform = db_col_dup(st, 3);
-		x->account = db_col_dup(st, 4);
-		x->person = db_col_dup(st, 5);
-		x->target = db_col_dup(st, 6);
-		x->privilege = db_col_dup(st, 7);
-		x->request = db_col_dup(st, 8);
-		x->commit_sha = db_col_dup(st, 9);
-		x->approvers = db_col_dup(st, 10);
-		x->expires_at = parse_at(db_col_text(st, 11));
-		x->granted_at = at;
-		x->outside = 0;
-		strmap_put(&w->open, key, w->all.n - 1);
-	}
-	free(key);
-}
-
-/* Windows still open after a person's rows may have been closed by a
- * revoke row without the person (a grantee grant): look by target. */
-static int
-close_by_target(struct state *s, struct wscan *w, struct diag *err)
-{
-	struct stmt st;
-	size_t i;
-	int rc = 0;
-
-	if (db_prepare(s, &st, "SELECT at, reason, action FROM audit WHERE "
-	    "platform = :platform AND target = :target AND seq > :seq AND "
-	    "action IN ('grant', 'revoke') AND account = :account AND "
-	    "privilege = :privilege ORDER BY seq LIMIT 1", err) < 0)
-		return -1;
-	for (i = 0; i < w->all.n && rc == 0; i++) {
-		struct answer *x = &w->all.v[i];
-
-		if (x->until != 0 || x->end_reason != NULL)
-			continue;
-		db_reset(&st);
-		db_bind_text(&st, ":platform", x->platform);
-		db_bind_text(&st, ":target", x->target);
-		db_bind_text(&st, ":account", x->account);
-		db_bind_text(&st, ":privilege", x->privilege);
-		db_bind_int(&st, ":seq", w->seq[i]);
-		rc = db_step(&st, err);
-		if (rc == 1) {
-			x->until = parse_at(db_col_text(&st, 0));
-			x->end_reason = xstrdup(strcmp(db_col_text(&st, 2),
-			    "grant") == 0 ? "renewed" : db_col_text(&st, 1) ?
-			    db_col_text(&st, 1) : "revoked");
-			rc = 0;
-		}
-	}
-	db_finalize(&st);
-	return rc < 0 ? -1 : 0;
-}
 
 static int
 window_wanted(const struct window_filter *f, const struct answer *x)
@@ -609,19 +538,120 @@ window_wanted(const struct window_filter *f, const struct answer *x)
 	return 1;
 }
 
+
+/*
+ * A person scan sees only the person's rows; the row that closes a
+ * window may lack the person (a grantee's grant), so an open window is
+ * checked against the grant's own rows by target.
+ */
+static int
+close_by_target(struct wscan *w, struct diag *err)
+{
+	struct answer *x = &w->cur;
+	int rc;
+
+	db_reset(&w->after);
+	db_bind_text(&w->after, ":platform", x->platform);
+	db_bind_text(&w->after, ":target", x->target);
+	db_bind_text(&w->after, ":account", x->account);
+	db_bind_text(&w->after, ":privilege", x->privilege);
+	db_bind_int(&w->after, ":seq", w->cur_seq);
+	rc = db_step(&w->after, err);
+	if (rc == 1) {
+		const char *action = db_col_text(&w->after, 2);
+		x->until = parse_at(db_col_text(&w->after, 0));
+		x->end_reason = xstrdup(strcmp(action, "grant") == 0 ?
+		    "renewed" : db_col_text(&w->after, 1) ?
+		    db_col_text(&w->after, 1) : "revoked");
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/* The open window is complete: keep it if wanted. */
+static int
+wscan_flush(struct wscan *w, struct diag *err)
+{
+	if (w->cur.platform == NULL)
+		return 0;
+	if (w->cur.end_reason == NULL && w->person_scan &&
+	    close_by_target(w, err) < 0)
+		return -1;
+	if (window_wanted(w->f, &w->cur)) {
+		struct answer *x;
+		w->out->v = xgrow(w->out->v, sizeof(*w->out->v), w->out->n,
+		    &w->out->alloc);
+		x = &w->out->v[w->out->n++];
+		*x = w->cur;
+		memset(&w->cur, 0, sizeof(w->cur));
+	} else
+		answer_clear(&w->cur);
+	return 0;
+}
+
+static int
+same_grant(const struct answer *x, struct stmt *st)
+{
+	return strcmp(x->platform, db_col_text(st, 3)) == 0 &&
+	    strcmp(x->target, db_col_text(st, 6)) == 0 &&
+	    strcmp(x->account, db_col_text(st, 4)) == 0 &&
+	    strcmp(x->privilege, db_col_text(st, 7)) == 0;
+}
+
+/* Feed one audit row (AUDIT_WINDOW_COLS) into the scan. */
+static int
+wscan_row(struct wscan *w, struct stmt *st, struct diag *err)
+{
+	const char *action = db_col_text(st, 2);
+	int64_t at = parse_at(db_col_text(st, 1));
+
+	if (db_col_null(st, 3) || db_col_null(st, 4) || db_col_null(st, 6) ||
+	    db_col_null(st, 7))
+		return 0;	/* not a grant's row */
+	if (w->cur.platform && !same_grant(&w->cur, st) &&
+	    wscan_flush(w, err) < 0)
+		return -1;
+	if (w->cur.platform) {
+		/* A grant row while open ends the earlier window (its
+		 * provenance changed); a revoke row ends it. */
+		w->cur.until = at;
+		w->cur.end_reason = xstrdup(strcmp(action, "grant") == 0 ?
+		    "renewed" : db_col_text(st, 12) ? db_col_text(st, 12) :
+		    "revoked");
+		if (wscan_flush(w, err) < 0)
+			return -1;
+	}
+	if (strcmp(action, "grant") == 0) {
+		struct answer *x = &w->cur;
+		w->cur_seq = db_col_int(st, 0);
+		x->platform = db_col_dup(st, 3);
+		x->account = db_col_dup(st, 4);
+		x->person = db_col_dup(st, 5);
+		x->target = db_col_dup(st, 6);
+		x->privilege = db_col_dup(st, 7);
+		x->request = db_col_dup(st, 8);
+		x->commit_sha = db_col_dup(st, 9);
+		x->approvers = db_col_dup(st, 10);
+		x->expires_at = parse_at(db_col_text(st, 11));
+		x->granted_at = at;
+	}
+	return 0;
+}
+
 int
 answers_windows(struct state *s, const struct window_filter *f,
     struct answers *out, struct diag *err)
 {
 	struct wscan w;
-	struct stmt st;
+	struct stmt st = { 0 };
 	struct buf sql;
 	char *lo = NULL, *hi = NULL;
-	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&w, 0, sizeof(w));
+	w.f = f;
+	w.out = out;
+	w.person_scan = f->person != NULL;
 	buf_init(&sql, 0);
 	buf_puts(&sql, "SELECT " AUDIT_WINDOW_COLS " FROM audit WHERE "
 	    "action IN ('grant', 'revoke')");
@@ -639,12 +669,15 @@ answers_windows(struct state *s, const struct window_filter *f,
 				buf_puts(&sql, " AND target < :hi");
 		}
 	}
-	/* Rows after the instant or the period cannot open a window in it. */
-	if (f->at || f->until)
-		buf_puts(&sql, " AND at <= :end");
-	buf_puts(&sql, " ORDER BY seq");
+	buf_puts(&sql, " ORDER BY platform, target, account, privilege, seq");
 	rc = db_prepare(s, &st, buf_cstr(&sql), err);
 	buf_release(&sql);
+	if (rc == 0 && w.person_scan)
+		rc = db_prepare(s, &w.after, "SELECT at, reason, action FROM "
+		    "audit WHERE platform = :platform AND target = :target AND "
+		    "seq > :seq AND action IN ('grant', 'revoke') AND "
+		    "account = :account AND privilege = :privilege ORDER BY seq "
+		    "LIMIT 1", err);
 	if (rc < 0)
 		goto out;
 	if (f->person)
@@ -655,35 +688,17 @@ answers_windows(struct state *s, const struct window_filter *f,
 		db_bind_text(&st, ":lo", lo);
 	if (hi && strcmp(lo, f->target) != 0)
 		db_bind_text(&st, ":hi", hi);
-	if (f->at || f->until) {
-		char end[TIME_STR_MAX];
-		/* RFC 3339 UTC text sorts as time; the window test below is
-		 * exact, this bound only trims the scan. */
-		db_bind_text(&st, ":end", time_format(end, sizeof(end),
-		    f->at ? f->at : f->until));
-	}
 	while ((rc = db_step(&st, err)) == 1)
-		wscan_row(&w, &st);
-	db_finalize(&st);
-	if (rc < 0)
-		goto out;
-	/* A window still open at the scan's bound may have closed later,
-	 * or (person scans) on a row without the person; a whole scan by
-	 * target or of everything has seen every closing row. */
-	if (f->person || f->at || f->until)
-		rc = close_by_target(s, &w, err);
-	if (rc < 0)
-		goto out;
-	for (i = 0; i < w.all.n; i++) {
-		if (!window_wanted(f, &w.all.v[i]))
-			continue;
-		*answers_add(out) = w.all.v[i];
-		memset(&w.all.v[i], 0, sizeof(w.all.v[i]));
-	}
+		if (wscan_row(&w, &st, err) < 0) {
+			rc = -1;
+			break;
+		}
+	if (rc == 0)
+		rc = wscan_flush(&w, err);
 out:
-	answers_release(&w.all);
-	strmap_release(&w.open);
-	free(w.seq);
+	db_finalize(&st);
+	db_finalize(&w.after);
+	answer_clear(&w.cur);
 	free(lo);
 	free(hi);
 	if (rc < 0) {
