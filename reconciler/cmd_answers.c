@@ -493,9 +493,7 @@ cmd_history(const struct opts *o, int argc, char **argv)
 	}
 	if (f.person == NULL && f.target == NULL)
 		return usage(u);
-	/* Without --at: the state as of now (--now). */
-	if (!have_at)
-		f.at = o->now;
+	/* Without --at: every window, the whole history. */
 	if ((rc = answers_open(o, &st)) != EXIT_OK)
 		return rc;
 	if (answers_windows(st, &f, &a, &err) == -1) {
@@ -503,13 +501,16 @@ cmd_history(const struct opts *o, int argc, char **argv)
 		rc = EXIT_ERROR;
 		goto out;
 	}
-	time_format(at, sizeof(at), f.at);
+	if (have_at)
+		time_format(at, sizeof(at), f.at);
+	else
+		snprintf(at, sizeof(at), "all time");
 	if (fmt == FMT_JSON) {
 		json_t *doc = json_object(), *g = json_array();
 		size_t k;
 		for (k = 0; k < a.n; k++)
 			json_array_append_new(g, grant_json(&a.v[k], 1));
-		json_object_set_new(doc, "at", json_string(at));
+		json_object_set_new(doc, "at", jtime(f.at));
 		json_object_set_new(doc, "grants", g);
 		json_print(doc);
 	} else if (fmt == FMT_CSV) {
@@ -519,7 +520,8 @@ cmd_history(const struct opts *o, int argc, char **argv)
 			grant_csv(&a.v[k], 1);
 	} else {
 		size_t k;
-		printf("access at %s%s%s%s%s: %zu grant%s\n", at,
+		printf("access %s%s%s%s%s%s: %zu window%s\n", have_at ? "at " :
+		    "over ", at,
 		    f.person ? " of " : "", f.person ? f.person : "",
 		    f.target ? " to " : "", f.target ? f.target : "", a.n,
 		    a.n == 1 ? "" : "s");

@@ -226,6 +226,11 @@ exit_is 0 "history of the membership after withdrawal" h --target role:analyst_s
 is "$(ojv 'len(d["grants"])')" 0 "history: withdrawn at the third run"
 exit_is 0 "history on another platform name finds nothing" h --target role:analyst_sales --platform lake --at 2026-03-09T12:00:00Z
 is "$(ojv 'len(d["grants"])')" 0 "history --platform filters"
+exit_is 0 "history of carol without --at: every window" h carol@example.com
+is "$(ojv 'd["at"]')" null "history without --at: at is null"
+is "$(ojv '" ".join(g["target"] + "@" + g["from"] + ".." + str(g["until"]) for g in d["grants"])')" \
+    "role:analyst_sales@$RUN1..$RUN3" "history carol: one window, granted at the first run, withdrawn at the third"
+is "$(ojv 'd["grants"][0]["end_reason"]')" withdrawn "history carol: ended withdrawn"
 exit_is 0 "history as text" acc history alice@example.com --at 2026-03-05T00:00:00Z
 like "$OUT" "from $RUN1 until $RUN2 expired" "history text: the window"
 exit_is 0 "history as csv" acc history alice@example.com --at 2026-03-05T00:00:00Z --format csv
