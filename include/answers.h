@@ -53,6 +53,17 @@ int answers_have_state(struct state *s);
 int answers_access(struct state *s, const char *person, struct answers *out,
     struct diag *err);
 
+/*
+ * The grant among `a` that best answers "does this hold platform, target
+ * (privilege NULL: any)?" at `now`: one not yet expired before one that
+ * is, then the one lasting longest (permanent first), then accord's
+ * before one held outside it, then direct before inherited.  Borrowed;
+ * NULL when none matches.
+ */
+const struct answer *answers_best(const struct answers *a,
+    const char *platform, const char *target, const char *privilege,
+    int64_t now);
+
 /* Every holder of targets matching target_glob (fnmatch syntax) on a
  * platform, direct and inherited through roles and groups. */
 int answers_who(struct state *s, const char *platform,
@@ -72,9 +83,11 @@ int answers_outside(struct state *s, const char *platform,
  * Access windows from the audit log: a window runs from a grant row's
  * `at` to the first later revoke row of the same platform, account,
  * target and privilege (until 0 while open).  With at != 0, the windows
- * containing that instant; otherwise those overlapping [since, until)
- * (0: open ends).  person matches case-insensitively; target is a glob;
- * NULL fields do not filter.
+ * containing that instant, with access through roles, groups and teams
+ * followed (over the overlap of membership and grant); otherwise the
+ * direct windows overlapping [since, until) (0: open ends).  person
+ * matches case-insensitively; target is a glob; NULL fields do not
+ * filter.  Memory holds only the windows returned.
  */
 struct window_filter {
 	const char *person, *platform, *target;

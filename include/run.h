@@ -128,6 +128,16 @@ void platforms_close(struct platform_run *pr, size_t n);
 void platform_index(struct platform_run *pr);
 /* The account a person has on a platform, or NULL.  Borrowed. */
 const char *platform_account(const struct platform_run *pr, const char *person);
+/*
+ * The same from the identities the last run stored: the person they were
+ * resolved to, else (a person new since that run) the platform's
+ * accounts.match rule applied to its stored user accounts, as the next
+ * apply will.  *any: the platform has identities at all.  Allocated.
+ */
+struct identities;
+char *stored_account(const struct identities *ids,
+    const struct platform_cfg *pc, const char *platform, const char *person,
+    int *any);
 
 struct sgrant;
 /* Diff desired (snapshot) against actual (ingest) and accord's records. */

@@ -104,7 +104,11 @@ apply_recover(struct state *st, struct platform_run *pr, size_t npr,
 			continue;	/* platform skipped: settle it later */
 		present = holds(p, &it->g);
 		done = grant ? present : !present;
-		row_init(&row, run, now, at, sizeof(at), grant ?
+		/* A change the platform did make happened during the
+		 * interrupted run (its time is the intent's), not now:
+		 * history's windows start and end there. */
+		row_init(&row, run, done && it->g.granted_at ? it->g.granted_at :
+		    now, at, sizeof(at), grant ?
 		    (done ? "grant" : "grant_failed") :
 		    (done ? "revoke" : "revoke_failed"));
 		row.platform = it->g.platform;

@@ -19,38 +19,72 @@
 
 enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
 
-/* Open the state for an answer: EXIT_OK, or the exit code to return
- * (65 when no run has recorded anything yet). */
+/*
+ * An answer that cannot be given: the message on stderr and, with
+ * --json, a document on stdout too (§13: one on every exit code); check's
+ * has its own fields.
+ */
 static int
-answers_open(const struct opts *o, struct state **st)
+fail(const struct opts *o, int code, int check, const char *msg)
 {
-	struct diag err;
-
-	*st = NULL;
-	if (access(o->state, F_OK) != 0) {
-		fprintf(stderr, "accord: no state database at %s (run accord "
-		    "apply first)\n", o->state);
-		return EXIT_NOSTATE;
+	fprintf(stderr, "accord: %s\n", msg);
+	if (o->json) {
+		json_t *doc = json_object();
+		if (check) {
+			json_object_set_new(doc, "allowed", json_false());
+			json_object_set_new(doc, "reason", json_string(msg));
+			json_object_set_new(doc, "request", json_null());
+			json_object_set_new(doc, "expires_at", json_null());
+			json_object_set_new(doc, "rule", json_null());
+		}
+		json_object_set_new(doc, "error", json_string(msg));
+		json_object_set_new(doc, "exit", json_integer(code));
+		json_print(doc);
 	}
-	if (state_open(st, o->state, &err) == -1) {
-		diag_print(&err, stderr);
-		return EXIT_NOSTATE;
-	}
-	if (!answers_have_state(*st)) {
-		fprintf(stderr, "accord: %s holds no run yet (run accord apply "
-		    "first)\n", o->state);
-		state_close(*st);
-		*st = NULL;
-		return EXIT_NOSTATE;
-	}
-	return EXIT_OK;
+	return code;
 }
 
 static int
-usage(const char *text)
+usage(const struct opts *o, const char *text, int check)
 {
-	fprintf(stderr, "usage: accord %s\n", text);
-	return EXIT_USAGE;
+	char *msg = xasprintf("usage: accord %s", text);
+	int rc = fail(o, EXIT_USAGE, check, msg);
+
+	free(msg);
+	return rc;
+}
+
+/* Open the state for an answer: EXIT_OK, or the exit code to return
+ * (65 when no run has recorded anything yet). */
+static int
+answers_open(const struct opts *o, struct state **st, int check)
+{
+	struct diag err;
+	char *msg;
+	int rc;
+
+	*st = NULL;
+	if (access(o->state, F_OK) != 0) {
+		msg = xasprintf("no state database at %s (run accord apply "
+		    "first)", o->state);
+		goto fail;
+	}
+	if (state_open(st, o->state, &err) == -1) {
+		msg = xstrdup(err.msg);
+		goto fail;
+	}
+	if (!answers_have_state(*st)) {
+		msg = xasprintf("%s holds no run yet (run accord apply first)",
+		    o->state);
+		state_close(*st);
+		*st = NULL;
+		goto fail;
+	}
+	return EXIT_OK;
+fail:
+	rc = fail(o, EXIT_NOSTATE, check, msg);
+	free(msg);
+	return rc;
 }
 
 static int
@@ -196,19 +230,18 @@ cmd_access(const struct opts *o, int argc, char **argv)
 	for (i = 1; i < (size_t)argc; i++) {
 		if (strcmp(argv[i], "--format") == 0 && i + 1 < (size_t)argc) {
 			if (parse_format(argv[++i], &fmt) == -1)
-				return usage(u);
+				return usage(o, u, 0);
 		} else if (argv[i][0] != '-' && person == NULL)
 			person = argv[i];
 		else
-			return usage(u);
+			return usage(o, u, 0);
 	}
 	if (person == NULL)
-		return usage(u);
-	if ((rc = answers_open(o, &st)) != EXIT_OK)
+		return usage(o, u, 0);
+	if ((rc = answers_open(o, &st, 0)) != EXIT_OK)
 		return rc;
 	if (answers_access(st, person, &a, &err) == -1) {
-		diag_print(&err, stderr);
-		rc = EXIT_ERROR;
+		rc = fail(o, EXIT_ERROR, 0, err.msg);
 		goto out;
 	}
 	for (i = 0; i < a.n; i++)
@@ -262,19 +295,18 @@ cmd_who(const struct opts *o, int argc, char **argv)
 	for (i = 1; i < (size_t)argc; i++) {
 		if (strcmp(argv[i], "--format") == 0 && i + 1 < (size_t)argc) {
 			if (parse_format(argv[++i], &fmt) == -1)
-				return usage(u);
+				return usage(o, u, 0);
 		} else if (argv[i][0] != '-' && np < 2)
 			pos[np++] = argv[i];
 		else
-			return usage(u);
+			return usage(o, u, 0);
 	}
 	if (np != 2)
-		return usage(u);
-	if ((rc = answers_open(o, &st)) != EXIT_OK)
+		return usage(o, u, 0);
+	if ((rc = answers_open(o, &st, 0)) != EXIT_OK)
 		return rc;
 	if (answers_who(st, pos[0], pos[1], &a, &err) == -1) {
-		diag_print(&err, stderr);
-		rc = EXIT_ERROR;
+		rc = fail(o, EXIT_ERROR, 0, err.msg);
 		goto out;
 	}
 	if (fmt == FMT_JSON) {
@@ -303,28 +335,6 @@ out:
 }
 
 /* --- check PERSON PLATFORM TARGET [PRIVILEGE] ----------------------------- */
-
-/* The best of the person's grants matching: accord's before outside,
- * direct before inherited. */
-static const struct answer *
-check_find(const struct answers *a, const char *platform, const char *target,
-    const char *privilege)
-{
-	const struct answer *best = NULL;
-	size_t i;
-
-	for (i = 0; i < a->n; i++) {
-		const struct answer *x = &a->v[i];
-		if (strcmp(x->platform, platform) != 0 ||
-		    strcmp(x->target, target) != 0 ||
-		    (privilege && !str_eq_ci(x->privilege, privilege)))
-			continue;
-		if (best == NULL || best->outside > x->outside ||
-		    (best->outside == x->outside && best->via && !x->via))
-			best = x;
-	}
-	return best;
-}
 
 /* "policies/FILE.yaml#N" from a policy sentence, or NULL. */
 static char *
@@ -358,21 +368,21 @@ cmd_check(const struct opts *o, int argc, char **argv)
 
 	for (i = 1; i < argc; i++)
 		if (argv[i][0] == '-')
-			return usage(u);
+			return usage(o, u, 1);
 	if (argc < 4 || argc > 5)
-		return usage(u);
+		return usage(o, u, 1);
 	person = argv[1];
 	platform = argv[2];
 	target = argv[3];
 	privilege = argc == 5 ? argv[4] : NULL;
-	if ((rc = answers_open(o, &st)) != EXIT_OK)
+	if ((rc = answers_open(o, &st, 1)) != EXIT_OK)
 		return rc;
 	if (answers_access(st, person, &a, &err) == -1 ||
-	    ((x = check_find(&a, platform, target, privilege)) == NULL &&
+	    ((x = answers_best(&a, platform, target, privilege, o->now)) ==
+	    NULL &&
 	    answers_last_event(st, person, platform, target, privilege, &ev,
 	    &found, &err) == -1)) {
-		diag_print(&err, stderr);
-		rc = EXIT_NOSTATE;
+		rc = fail(o, EXIT_NOSTATE, 1, err.msg);
 		goto out;
 	}
 	snprintf(what, sizeof(what), "%s %s on %s (%s)", person,
@@ -467,12 +477,12 @@ cmd_history(const struct opts *o, int argc, char **argv)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (argv[i][0] != '-') {
 			if (f.person)
-				return usage(u);
+				return usage(o, u, 0);
 			f.person = argv[i];
 			continue;
 		}
 		if (v == NULL)
-			return usage(u);
+			return usage(o, u, 0);
 		i++;
 		if (strcmp(argv[i - 1], "--target") == 0)
 			f.target = v;
@@ -480,25 +490,26 @@ cmd_history(const struct opts *o, int argc, char **argv)
 			f.platform = v;
 		else if (strcmp(argv[i - 1], "--at") == 0) {
 			if (time_parse(&f.at, v) == -1) {
-				fprintf(stderr, "accord: --at: '%s' is not an "
-				    "RFC 3339 time\n", v);
-				return EXIT_USAGE;
+				char *m = xasprintf("--at: '%s' is not an RFC "
+				    "3339 time", v);
+				rc = fail(o, EXIT_USAGE, 0, m);
+				free(m);
+				return rc;
 			}
 			have_at = 1;
 		} else if (strcmp(argv[i - 1], "--format") == 0) {
 			if (parse_format(v, &fmt) == -1)
-				return usage(u);
+				return usage(o, u, 0);
 		} else
-			return usage(u);
+			return usage(o, u, 0);
 	}
 	if (f.person == NULL && f.target == NULL)
-		return usage(u);
+		return usage(o, u, 0);
 	/* Without --at: every window, the whole history. */
-	if ((rc = answers_open(o, &st)) != EXIT_OK)
+	if ((rc = answers_open(o, &st, 0)) != EXIT_OK)
 		return rc;
 	if (answers_windows(st, &f, &a, &err) == -1) {
-		diag_print(&err, stderr);
-		rc = EXIT_ERROR;
+		rc = fail(o, EXIT_ERROR, 0, err.msg);
 		goto out;
 	}
 	if (have_at)
@@ -558,20 +569,19 @@ cmd_review(const struct opts *o, int argc, char **argv)
 
 	for (i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
-			return usage(u);
+			return usage(o, u, 0);
 		if (strcmp(argv[i], "--platform") == 0)
 			platform = argv[++i];
 		else if (strcmp(argv[i], "--format") == 0) {
 			if (parse_format(argv[++i], &fmt) == -1)
-				return usage(u);
+				return usage(o, u, 0);
 		} else
-			return usage(u);
+			return usage(o, u, 0);
 	}
-	if ((rc = answers_open(o, &st)) != EXIT_OK)
+	if ((rc = answers_open(o, &st, 0)) != EXIT_OK)
 		return rc;
 	if (answers_active(st, platform, &a, &err) == -1) {
-		diag_print(&err, stderr);
-		rc = EXIT_ERROR;
+		rc = fail(o, EXIT_ERROR, 0, err.msg);
 		goto out;
 	}
 	if (fmt == FMT_CSV)
@@ -659,30 +669,19 @@ struct lost_set {
 	struct lost *v;
 	size_t n, alloc;
 	struct strmap seen;	/* "person\nplatform" lower-cased */
-	struct strmap resolved;	/* "platform\nperson" lower-cased */
-	struct strmap anywhere;	/* person lower-cased, resolved somewhere */
-	struct strmap ingested;	/* platforms with identities */
+	struct strmap claimed;	/* "platform\naccount" some person resolves to */
 };
-
-static char *
-lower_key(const char *a, const char *b)
-{
-	char *k = b ? xasprintf("%s\n%s", a, b) : xstrdup(a);
-	char *p;
-
-	for (p = k; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p += 'a' - 'A';
-	return k;
-}
 
 static void
 lost_add(struct lost_set *ls, const char *person, const char *platform,
     const char *source, const char *request)
 {
-	char *k = lower_key(person, platform ? platform : "");
+	char *k = xasprintf("%s\n%s", person, platform ? platform : ""), *p;
 	size_t dummy;
 
+	for (p = k; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
 	if (!strmap_get(&ls->seen, k, &dummy)) {
 		struct lost *l;
 		strmap_put(&ls->seen, k, 1);
@@ -696,21 +695,23 @@ lost_add(struct lost_set *ls, const char *person, const char *platform,
 	free(k);
 }
 
-/* Does `person` resolve on `platform`?  -1: the platform was never
- * ingested, so nobody can say. */
+/* Does `person` have an account on `platform`, by the same rule apply
+ * uses?  -1: the platform was never ingested, so nobody can say. */
 static int
-lost_resolves(struct lost_set *ls, const char *person, const char *platform)
+resolves(struct lost_set *ls, const struct identities *ids,
+    const struct snapshot *snap, const char *person, const char *platform)
 {
-	size_t dummy;
-	char *k;
-	int ok;
+	int any = 0;
+	char *acct = stored_account(ids, config_platform(&snap->cfg, platform),
+	    platform, person, &any), *k;
 
-	if (!strmap_get(&ls->ingested, platform, &dummy))
-		return -1;
-	k = lower_key(platform, person);
-	ok = strmap_get(&ls->resolved, k, &dummy);
+	if (acct == NULL)
+		return !any ? -1 : 0;
+	k = xasprintf("%s\n%s", platform, acct);
+	strmap_put(&ls->claimed, k, 1);
 	free(k);
-	return ok;
+	free(acct);
+	return 1;
 }
 
 /* The people of the access repository at the ref who need an account
@@ -721,21 +722,9 @@ unmatched_people(const struct opts *o, struct state *st,
     struct snapshot *snap, struct diag *err)
 {
 	struct repo *repo = NULL;
-	size_t i, j, dummy;
+	size_t i, j, k;
 	int rc = -1;
 
-	for (i = 0; i < ids->n; i++) {
-		strmap_put(&ls->ingested, ids->v[i].platform, 1);
-		if (ids->v[i].person) {
-			char *k = lower_key(ids->v[i].platform,
-			    ids->v[i].person);
-			strmap_put(&ls->resolved, k, 1);
-			free(k);
-			k = lower_key(ids->v[i].person, NULL);
-			strmap_put(&ls->anywhere, k, 1);
-			free(k);
-		}
-	}
 	if (repo_open(&repo, o->repo, err) == -1 ||
 	    snapshot_load(snap, repo, o->ref, st, o->now, NULL, err) == -1)
 		goto out;
@@ -745,9 +734,8 @@ unmatched_people(const struct opts *o, struct state *st,
 			continue;
 		for (j = 0; j < lr->req.ngrants; j++) {
 			const struct grant_req *g = &lr->req.grants[j];
-			if (g->grantee == NULL &&
-			    lost_resolves(ls, lr->req.requester,
-			    g->platform) == 0)
+			if (g->grantee == NULL && resolves(ls, ids, snap,
+			    lr->req.requester, g->platform) == 0)
 				lost_add(ls, lr->req.requester, g->platform,
 				    "requester", lr->entry.path);
 		}
@@ -755,20 +743,24 @@ unmatched_people(const struct opts *o, struct state *st,
 	for (i = 0; i < snap->cfg.nplatforms; i++) {
 		const struct platform_cfg *p = &snap->cfg.platforms[i];
 		for (j = 0; j < p->nmap; j++)
-			if (lost_resolves(ls, p->map[j].person, p->name) == 0)
+			if (resolves(ls, ids, snap, p->map[j].person, p->name) == 0)
 				lost_add(ls, p->map[j].person, p->name, "map",
 				    NULL);
 	}
 	for (i = 0; i < snap->cfg.ngroups; i++) {
 		const struct group *g = &snap->cfg.groups[i];
 		for (j = 0; j < g->n; j++) {
-			char *k;
+			int somewhere = 0, known = 0;
 			if (strpbrk(g->members[j], "*?[") != NULL)
 				continue;
-			k = lower_key(g->members[j], NULL);
-			if (!strmap_get(&ls->anywhere, k, &dummy))
+			for (k = 0; k < snap->cfg.nplatforms; k++) {
+				int r = resolves(ls, ids, snap, g->members[j],
+				    snap->cfg.platforms[k].name);
+				known |= r >= 0;
+				somewhere |= r == 1;
+			}
+			if (known && !somewhere)
 				lost_add(ls, g->members[j], NULL, "group", NULL);
-			free(k);
 		}
 	}
 	rc = 0;
@@ -790,9 +782,7 @@ lost_release(struct lost_set *ls)
 	}
 	free(ls->v);
 	strmap_release(&ls->seen);
-	strmap_release(&ls->resolved);
-	strmap_release(&ls->anywhere);
-	strmap_release(&ls->ingested);
+	strmap_release(&ls->claimed);
 }
 
 static const struct platform_cfg *
@@ -831,11 +821,11 @@ cmd_identities(const struct opts *o, int argc, char **argv)
 			platform = argv[++i];
 		else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
 			if (parse_format(argv[++i], &fmt) == -1)
-				return usage(u);
+				return usage(o, u, 0);
 		} else
-			return usage(u);
+			return usage(o, u, 0);
 	}
-	if ((rc = answers_open(o, &st)) != EXIT_OK)
+	if ((rc = answers_open(o, &st, 0)) != EXIT_OK)
 		return rc;
 	rc = EXIT_ERROR;
 	if (answers_identities(st, platform, 0, &ids, &err) == -1)
@@ -863,8 +853,13 @@ cmd_identities(const struct opts *o, int argc, char **argv)
 		if (unmatched) {
 			/* Roles and groups resolve to nobody by nature;
 			 * protected accounts are not people's. */
-			if (x->person || (strcmp(x->kind, "user") != 0 &&
-			    strcmp(x->kind, "service") != 0))
+			char *key = xasprintf("%s\n%s", x->platform,
+			    x->account);
+			size_t hit;
+			int claimed = strmap_get(&ls.claimed, key, &hit);
+			free(key);
+			if (x->person || claimed || (strcmp(x->kind, "user") != 0
+			    && strcmp(x->kind, "service") != 0))
 				continue;
 			p = cfg_platform(&snap, x->platform);
 			if (p && config_is_protected(p, x->account))
@@ -938,7 +933,7 @@ cmd_identities(const struct opts *o, int argc, char **argv)
 	rc = EXIT_OK;
 	goto out;
 fail:
-	diag_print(&err, stderr);
+	fail(o, rc, 0, err.msg);
 out:
 	json_decref(acc);
 	if (have_snap)

@@ -25,22 +25,25 @@
 	"  audit verify            check the audit hash chain\n" \
 	"  inbox [--reviewer EMAIL]\n" \
 	"                          requests on unmerged branches and who may approve\n" \
-	"  access PERSON           current access of a person, with provenance\n" \
-	"  who PLATFORM TARGET     who has access to a target now (globs allowed)\n" \
+	"  access PERSON [--format table|json|csv]\n" \
+	"                          current access of a person, with provenance\n" \
+	"  who PLATFORM TARGET [--format table|json|csv]\n" \
+	"                          who has access to a target now (globs allowed)\n" \
 	"  check PERSON PLATFORM TARGET [PRIVILEGE]\n" \
 	"                          exit 0 yes / 1 no, and why\n" \
 	"  explain [--ref-only] FILE\n" \
 	"                          one request: decisions, rules, approvers, expiry\n" \
-	"  identities [--platform P] [--unmatched]\n" \
+	"  identities [--platform P] [--unmatched] [--format table|json|csv]\n" \
 	"                          ingested users, roles and groups\n" \
 	"  history PERSON|--target T [--platform P] [--at TIME]\n" \
+	"          [--format table|json|csv]\n" \
 	"                          access at a past instant, from the audit log\n" \
 	"  review [--platform P] [--format table|csv|json]\n" \
 	"                          active grants for recertification\n" \
 	"  report --html FILE [--days N]\n" \
 	"                          a self-contained HTML report\n" \
 	"exit: 0 ok, 1 error, 2 changes pending (plan --detailed-exitcode),\n" \
-	"      3 partial, 4 locked, 64 usage\n"
+	"      3 partial, 4 locked, 64 usage, 65 no state yet (answers)\n"
 
 struct command {
 	const char *name;

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "answers.h"
 #include "run.h"
 #include "state.h"
 #include "strmap.h"
@@ -212,6 +213,45 @@ platform_account(const struct platform_run *pr, const char *person)
 	size_t i;
 
 	return account_index(pr, person, &i) ? pr->in.idents[i].name : NULL;
+}
+
+char *
+stored_account(const struct identities *ids, const struct platform_cfg *pc,
+    const char *platform, const char *person, int *any)
+{
+	struct platform_run pr;
+	const char *found;
+	char *acct;
+	size_t i;
+
+	*any = 0;
+	for (i = 0; i < ids->n; i++) {
+		const struct identity *id = &ids->v[i];
+		if (id->platform == NULL || strcmp(id->platform, platform) ||
+		    id->account == NULL)
+			continue;
+		*any = 1;
+		if (id->person && str_eq_ci(id->person, person))
+			return xstrdup(id->account);
+	}
+	if (pc == NULL || !*any)
+		return NULL;
+	memset(&pr, 0, sizeof(pr));
+	pr.cfg = pc;
+	for (i = 0; i < ids->n; i++) {
+		const struct identity *id = &ids->v[i];
+		if (id->platform && strcmp(id->platform, platform) == 0 &&
+		    id->account && id->kind && strcmp(id->kind, "user") == 0)
+			ingest_add_ident(&pr.in, id->account, id->email, NULL,
+			    ACCT_USER);
+	}
+	platform_index(&pr);
+	found = platform_account(&pr, person);
+	acct = found ? xstrdup(found) : NULL;
+	strmap_release(&pr.byname);
+	strmap_release(&pr.byemail);
+	ingest_release(&pr.in);
+	return acct;
 }
 
 static void

@@ -227,12 +227,17 @@ join_path(const char *via, const char *hop)
 	return via ? xasprintf("%s > %s", via, hop) : xstrdup(hop);
 }
 
-/* A copy of src's provenance with the reached grant's target. */
+/*
+ * A copy of the member's provenance with the reached grant's target.  For
+ * windows (`windows`), the inherited window is where both overlap, and it
+ * ends the way the first of them ended.
+ */
 static void
 inherit(struct answers *out, const struct answer *member,
-    const struct answer *held, const char *via)
+    const struct answer *held, const char *via, int windows)
 {
 	struct answer *x = answers_add(out);
+	const struct answer *ends = member;
 
 	x->platform = xstrdup(member->platform);
 	x->account = xstrdup(member->account);
@@ -250,107 +255,203 @@ inherit(struct answers *out, const struct answer *member,
 	x->granted_at = member->granted_at;
 	x->last_seen = member->last_seen;
 	x->outside = member->outside;
+	if (windows) {
+		if (held->granted_at > x->granted_at)
+			x->granted_at = held->granted_at;
+		if (held->until && (member->until == 0 ||
+		    held->until < member->until))
+			ends = held;
+		x->until = ends->until;
+		x->end_reason = xstrdup(ends->end_reason);
+	}
+}
+
+/*
+ * How expansion reads the grants of a grantee (account) or the holders
+ * of a target: held now, or windows open at an instant.
+ */
+struct reach {
+	struct state *s;
+	int64_t at;		/* 0: held now; else windows at this instant */
+	struct strmap login_roles;	/* PostgreSQL: "role:X" whose X is a
+					 * login account holding grants as X */
+	int have_login_roles;
+};
+
+static int windows_scan(struct state *s, const struct window_filter *f,
+    const char *account, struct answers *out, struct diag *err);
+
+static int
+reach_query(struct reach *r, const char *platform, const char *account,
+    const char *target, struct answers *got, struct diag *err)
+{
+	struct window_filter f;
+
+	if (r->at == 0)
+		return account ? held_query(r->s, "platform = :platform AND "
+		    "account = :account", platform, account, NULL, NULL, NULL,
+		    NULL, got, err) : held_query(r->s, "platform = :platform "
+		    "AND target = :target", platform, NULL, target, NULL, NULL,
+		    NULL, got, err);
+	memset(&f, 0, sizeof(f));
+	f.platform = platform;
+	f.target = target;
+	f.at = r->at;
+	return windows_scan(r->s, &f, account, got, err);
+}
+
+/*
+ * A PostgreSQL role that can log in is an account like any user: its own
+ * grants are recorded under its bare name X, while membership of it is
+ * the target role:X.  The role targets whose X is such an account (a
+ * user or service identity) are the ones to follow both ways.
+ */
+static int
+login_roles_load(struct reach *r, struct diag *err)
+{
+	struct stmt st;
+	int rc;
+
+	if (r->have_login_roles)
+		return 0;
+	r->have_login_roles = 1;
+	if (db_prepare(r->s, &st, "SELECT platform || char(10) || 'role:' || "
+	    "account FROM identities WHERE kind IN ('user', 'service') AND "
+	    "EXISTS (SELECT 1 FROM ingested n WHERE n.platform = "
+	    "identities.platform AND n.target = 'role:' || identities.account)",
+	    err) < 0)
+		return -1;
+	while ((rc = db_step(&st, err)) == 1)
+		strmap_put(&r->login_roles, db_col_text(&st, 0), 1);
+	db_finalize(&st);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The login account behind a role target, or NULL. */
+static const char *
+login_account(struct reach *r, const char *platform, const char *target)
+{
+	char *k;
+	size_t v;
+	int yes;
+
+	if (strncmp(target, "role:", 5) != 0)
+		return NULL;
+	k = xasprintf("%s\n%s", platform, target);
+	yes = strmap_get(&r->login_roles, k, &v);
+	free(k);
+	return yes ? target + 5 : NULL;
 }
 
 /*
  * For out->v[from..], follow role/group/team memberships down to what
  * those grantees hold.  The queue is `out` itself: entries appended by
- * one level are expanded by the next.  `seen` guards cycles.
+ * one level are expanded by the next; a membership back into the chain
+ * is a cycle and is not followed.
  */
 static int
-expand_down(struct state *s, struct answers *out, size_t from,
+expand_down(struct reach *r, struct answers *out, size_t from,
     struct diag *err)
 {
-	struct strmap seen = STRMAP_INIT;
 	size_t lo = from, hi, i, j, depth;
-	int rc = 0;
+	int rc = login_roles_load(r, err);
 
 	for (depth = 0; depth < VIA_DEPTH && lo < out->n && rc == 0; depth++) {
 		hi = out->n;
 		for (i = lo; i < hi && rc == 0; i++) {
 			struct answers got = { 0 };
-			char *key, *via;
+			const char *login;
+			char *via;
 
-			if (!is_principal(out->v[i].target))
+			if (!is_principal(out->v[i].target) ||
+			    in_chain(out->v[i].via, out->v[i].target))
 				continue;
-			key = xasprintf("%s\n%s\n%s", out->v[i].platform,
-			    out->v[i].account, out->v[i].target);
-			if (strmap_get(&seen, key, &j)) {
-				free(key);
-				continue;
-			}
-			strmap_put(&seen, key, 1);
-			free(key);
-			rc = held_query(s, "platform = :platform AND "
-			    "account = :account", out->v[i].platform,
-			    out->v[i].target, NULL, NULL, NULL, NULL, &got, err);
+			rc = reach_query(r, out->v[i].platform,
+			    out->v[i].target, NULL, &got, err);
+			login = login_account(r, out->v[i].platform,
+			    out->v[i].target);
+			if (rc == 0 && login)
+				rc = reach_query(r, out->v[i].platform, login,
+				    NULL, &got, err);
 			via = join_path(out->v[i].via, out->v[i].target);
 			for (j = 0; rc == 0 && j < got.n; j++) {
 				/* out may move: copy the member first. */
 				struct answer m = out->v[i];
-				/* A membership back into the chain is a cycle. */
 				if (in_chain(via, got.v[j].target) ||
 				    strcmp(got.v[j].target, m.account) == 0)
 					continue;
-				inherit(out, &m, &got.v[j], via);
+				inherit(out, &m, &got.v[j], via, r->at != 0);
 			}
 			free(via);
 			answers_release(&got);
 		}
 		lo = hi;
 	}
-	strmap_release(&seen);
 	return rc;
 }
 
 /*
- * For out->v[from..] held by a role, group or team grantee ("role:X"),
- * add each member of that grantee, recursively, as holding it via X.
+ * For out->v[from..] held by a role, group or team grantee ("role:X", or
+ * a login role's bare name), add each member of that grantee,
+ * recursively, as holding it via the grantee.
  */
 static int
-expand_up(struct state *s, struct answers *out, size_t from, struct diag *err)
+expand_up(struct reach *r, struct answers *out, size_t from, struct diag *err)
 {
-	struct strmap seen = STRMAP_INIT;
 	size_t lo = from, hi, i, j, depth;
-	int rc = 0;
+	int rc = login_roles_load(r, err);
 
 	for (depth = 0; depth < VIA_DEPTH && lo < out->n && rc == 0; depth++) {
 		hi = out->n;
 		for (i = lo; i < hi && rc == 0; i++) {
 			struct answers got = { 0 };
-			char *key, *via;
+			char *grantee, *via, *k;
+			size_t v;
 
-			if (!is_principal(out->v[i].account))
-				continue;
-			key = xasprintf("%s\n%s\n%s\n%s", out->v[i].platform,
-			    out->v[i].account, out->v[i].target,
-			    out->v[i].privilege);
-			if (strmap_get(&seen, key, &j)) {
-				free(key);
+			if (is_principal(out->v[i].account))
+				grantee = xstrdup(out->v[i].account);
+			else {
+				grantee = xasprintf("role:%s",
+				    out->v[i].account);
+				k = xasprintf("%s\n%s", out->v[i].platform,
+				    grantee);
+				if (!strmap_get(&r->login_roles, k, &v)) {
+					free(grantee);
+					grantee = NULL;
+				}
+				free(k);
+			}
+			if (grantee == NULL || in_chain(out->v[i].via,
+			    grantee)) {
+				free(grantee);
 				continue;
 			}
-			strmap_put(&seen, key, 1);
-			free(key);
-			rc = held_query(s, "platform = :platform AND "
-			    "target = :target", out->v[i].platform, NULL,
-			    out->v[i].account, NULL, NULL, NULL, &got, err);
+			rc = reach_query(r, out->v[i].platform, NULL, grantee,
+			    &got, err);
 			/* via names the chain from the member down. */
-			via = out->v[i].via ? xasprintf("%s > %s",
-			    out->v[i].account, out->v[i].via) :
-			    xstrdup(out->v[i].account);
+			via = out->v[i].via ? xasprintf("%s > %s", grantee,
+			    out->v[i].via) : xstrdup(grantee);
 			for (j = 0; rc == 0 && j < got.n; j++) {
 				struct answer held = out->v[i];
-				if (in_chain(via, got.v[j].account))
+				if (in_chain(via, got.v[j].account) ||
+				    strcmp(got.v[j].account, held.account) == 0)
 					continue;
-				inherit(out, &got.v[j], &held, via);
+				inherit(out, &got.v[j], &held, via,
+				    r->at != 0);
 			}
+			free(grantee);
 			free(via);
 			answers_release(&got);
 		}
 		lo = hi;
 	}
-	strmap_release(&seen);
 	return rc;
+}
+
+static void
+reach_release(struct reach *r)
+{
+	strmap_release(&r->login_roles);
 }
 
 static int
@@ -400,8 +501,13 @@ answers_access(struct state *s, const char *person, struct answers *out,
 		rc = held_query(s, "platform = :platform AND "
 		    "account = :account", plat[i], acct[i], NULL, NULL, NULL,
 		    NULL, out, err);
-	if (rc == 0)
-		rc = expand_down(s, out, 0, err);
+	if (rc == 0) {
+		struct reach r;
+		memset(&r, 0, sizeof(r));
+		r.s = s;
+		rc = expand_down(&r, out, 0, err);
+		reach_release(&r);
+	}
 	for (i = 0; i < n; i++) {
 		free(plat[i]);
 		free(acct[i]);
@@ -419,6 +525,42 @@ answers_access(struct state *s, const char *person, struct answers *out,
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_answer);
 	return 0;
+}
+
+/* 1 when x answers better than y (answers_best's order). */
+static int
+better(const struct answer *x, const struct answer *y, int64_t now)
+{
+	int xe = x->expires_at && x->expires_at <= now;
+	int ye = y->expires_at && y->expires_at <= now;
+
+	if (xe != ye)
+		return !xe;
+	if (x->expires_at != y->expires_at)
+		return x->expires_at == 0 || (y->expires_at != 0 &&
+		    x->expires_at > y->expires_at);
+	if (x->outside != y->outside)
+		return !x->outside;
+	return x->via == NULL && y->via != NULL;
+}
+
+const struct answer *
+answers_best(const struct answers *a, const char *platform, const char *target,
+    const char *privilege, int64_t now)
+{
+	const struct answer *best = NULL;
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		const struct answer *x = &a->v[i];
+		if (strcmp(x->platform, platform) != 0 ||
+		    strcmp(x->target, target) != 0 ||
+		    (privilege && !str_eq_ci(x->privilege, privilege)))
+			continue;
+		if (best == NULL || better(x, best, now))
+			best = x;
+	}
+	return best;
 }
 
 int
@@ -440,8 +582,13 @@ answers_who(struct state *s, const char *platform, const char *target_glob,
 		    out, err);
 	free(lo);
 	free(hi);
-	if (rc == 0)
-		rc = expand_up(s, out, 0, err);
+	if (rc == 0) {
+		struct reach r;
+		memset(&r, 0, sizeof(r));
+		r.s = s;
+		rc = expand_up(&r, out, 0, err);
+		reach_release(&r);
+	}
 	if (rc < 0) {
 		answers_release(out);
 		return diag_prefix(err, "holders of %s on %s", target_glob,
@@ -637,9 +784,11 @@ wscan_row(struct wscan *w, struct stmt *st, struct diag *err)
 	return 0;
 }
 
-int
-answers_windows(struct state *s, const struct window_filter *f,
-    struct answers *out, struct diag *err)
+/* The windows of f (and of one grantee account when not NULL), direct
+ * only. */
+static int
+windows_scan(struct state *s, const struct window_filter *f,
+    const char *account, struct answers *out, struct diag *err)
 {
 	struct wscan w;
 	struct stmt st = { 0 };
@@ -647,7 +796,6 @@ answers_windows(struct state *s, const struct window_filter *f,
 	char *lo = NULL, *hi = NULL;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
 	memset(&w, 0, sizeof(w));
 	w.f = f;
 	w.out = out;
@@ -659,6 +807,8 @@ answers_windows(struct state *s, const struct window_filter *f,
 		buf_puts(&sql, " AND person = :person COLLATE NOCASE");
 	if (f->platform)
 		buf_puts(&sql, " AND platform = :platform");
+	if (account)
+		buf_puts(&sql, " AND account = :account");
 	if (f->target) {
 		glob_range(f->target, &lo, &hi);
 		if (strcmp(lo, f->target) == 0)
@@ -684,6 +834,8 @@ answers_windows(struct state *s, const struct window_filter *f,
 		db_bind_text(&st, ":person", f->person);
 	if (f->platform)
 		db_bind_text(&st, ":platform", f->platform);
+	if (account)
+		db_bind_text(&st, ":account", account);
 	if (lo)
 		db_bind_text(&st, ":lo", lo);
 	if (hi && strcmp(lo, f->target) != 0)
@@ -701,9 +853,46 @@ out:
 	answer_clear(&w.cur);
 	free(lo);
 	free(hi);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+answers_windows(struct state *s, const struct window_filter *f,
+    struct answers *out, struct diag *err)
+{
+	struct window_filter direct = *f;
+	struct reach r;
+	size_t i, n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	r.s = s;
+	r.at = f->at;
+	/* At an instant, access through roles is followed as for `access`
+	 * and `who`: a person's memberships down to what the roles held
+	 * then (the target filter applies after), a target's role holders
+	 * up to their members then. */
+	if (f->at && f->person)
+		direct.target = NULL;
+	rc = windows_scan(s, &direct, NULL, out, err);
+	if (rc == 0 && f->at && f->person)
+		rc = expand_down(&r, out, 0, err);
+	else if (rc == 0 && f->at && f->target)
+		rc = expand_up(&r, out, 0, err);
+	reach_release(&r);
 	if (rc < 0) {
 		answers_release(out);
 		return diag_prefix(err, "reading access windows");
+	}
+	if (f->at && f->person && f->target) {
+		for (i = n = 0; i < out->n; i++) {
+			if (glob_match(f->target, out->v[i].target))
+				out->v[n++] = out->v[i];
+			else
+				answer_clear(&out->v[i]);
+		}
+		out->n = n;
 	}
 	return 0;
 }

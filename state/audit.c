@@ -377,7 +377,9 @@ audit_query(struct state *s, const struct audit_filter *f,
 	buf_init(&sql, 0);
 	buf_puts(&sql, AUDIT_SELECT " WHERE 1");
 	if (f->person)
-		buf_puts(&sql, " AND person = :person");
+		/* people compare case-insensitively, as in the answers,
+		 * and that is how audit_person is indexed */
+		buf_puts(&sql, " AND person = :person COLLATE NOCASE");
 	if (f->platform)
 		buf_puts(&sql, " AND platform = :platform");
 	if (f->action)

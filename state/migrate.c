@@ -201,9 +201,11 @@ static const char *const migrations[] = {
 	 * 3: answers (answers.h).  The rule that allowed a grant and who
 	 * asked for it (also for a grant to a role) are kept beside it.
 	 * People are matched case-insensitively, so their indexes are
-	 * NOCASE.  history reads grant and revoke rows by person or by
-	 * target in seq order, check a person's rows on one target newest
-	 * first, and who the holders of a target, through covering
+	 * NOCASE.  history reads grant and revoke rows by person, by
+	 * target (in grant-then-seq order, which is also how the row that
+	 * closes a window is found) or by grantee (what a role held),
+	 * check a person's rows on one target newest first, and who the
+	 * holders of a target, through covering
 	 * indexes (so that a platform's whole primary key is never the
 	 * cheaper-looking scan).  The first-schema indexes these replace
 	 * are dropped.
@@ -223,7 +225,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX audit_person ON audit(person COLLATE NOCASE, platform,"
 	"  target, seq);"
 	"DROP INDEX audit_target;"
-	"CREATE INDEX audit_target ON audit(platform, target, seq);"
+	"CREATE INDEX audit_target ON audit(platform, target, account,"
+	"  privilege, seq);"
+	"CREATE INDEX audit_account ON audit(platform, account, seq);"
 	"CREATE INDEX audit_target_any ON audit(target, seq);"
 	"DROP INDEX ingested_target;"
 	"CREATE INDEX ingested_target ON ingested(platform, target, account,"

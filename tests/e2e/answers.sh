@@ -8,6 +8,8 @@
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/e2e.sh"
 t_init
 t_pg
+# analyst_bot: a PostgreSQL role that can log in, holding grants as itself.
+AR_EXTRA_PROTECTED="$AR_EXTRA_PROTECTED, analyst_bot"
 ar_init
 
 ALICE=requests/alice/week.yaml
@@ -15,6 +17,7 @@ CAROL=requests/carol/analysts.yaml
 ROLE=requests/dave/role-reads-customers.yaml
 ADMIN=requests/alice/admin.yaml
 ZOE=requests/zoe/orders.yaml
+BOT=requests/dave/bot.yaml
 
 # Nothing recorded yet: the answers cannot answer.
 exit_is 65 "check before any run: 65" acc check alice@example.com warehouse table:sales.orders
@@ -27,6 +30,13 @@ exit_is 64 "check with two arguments: usage" acc check alice@example.com warehou
 exit_is 64 "who with one argument: usage" acc who warehouse
 exit_is 64 "history with neither person nor target: usage" acc history
 exit_is 64 "history --at garbage: usage" acc history alice@example.com --at yesterday
+exit_is 65 "check --json before any run: 65" acc --json check alice@example.com warehouse table:sales.orders
+is "$(ojv 'd["allowed"]')" false "check --json with no state: still a document, not allowed"
+like "$(ojv 'd["reason"]')" "no state database" "check --json with no state: the reason"
+exit_is 64 "who --json with one argument: usage" acc --json who warehouse
+is "$(ojv 'd["exit"]')" 64 "who --json usage: a document with the exit code"
+exit_is 64 "history --json --at garbage" acc --json history alice@example.com --at yesterday
+like "$(ojv 'd["error"]')" "not an RFC 3339 time" "history --json: the error in the document"
 
 ar_pr week $ALICE 'requester: alice@example.com
 reason: one week of orders
@@ -64,14 +74,22 @@ grants:
     target: table:sales.orders
     privilege: SELECT' Bob bob@example.com 2026-03-02T11:20:00Z
 
+ar_pr bot $BOT 'requester: dave@example.com
+reason: read what the bot reads
+duration: 30d
+grants:
+  - platform: warehouse
+    target: role:analyst_bot' Bob bob@example.com 2026-03-02T11:30:00Z
+
 # Outside accord: drift on a managed table (revoked), and a protected
 # service account's grant (kept, reported as outside).
-pg_sql "CREATE ROLE frank LOGIN; GRANT SELECT ON sales.invoices TO bob; GRANT SELECT ON sales.orders TO etl_service" \
+pg_sql "CREATE ROLE frank LOGIN; CREATE ROLE analyst_bot LOGIN;
+GRANT SELECT ON sales.invoices TO analyst_bot; GRANT SELECT ON sales.invoices TO bob; GRANT SELECT ON sales.orders TO etl_service" \
     >/dev/null 2>&1 || bail "outside grants"
 
 RUN1=2026-03-02T12:00:00Z
 exit_is 3 "first apply: zoe has no account, the rest is done" acc --now $RUN1 --json apply
-is "$(ojv 'len(sel(d["changes"], action="grant", outcome="done"))')" 3 "three grants done"
+is "$(ojv 'len(sel(d["changes"], action="grant", outcome="done"))')" 4 "four grants done"
 is "$(ojv 'sel(d["changes"], reason="drift")[0]["account"]')" bob "bob's invoices revoked as drift"
 
 # --- access ---------------------------------------------------------------
@@ -126,12 +144,17 @@ is "$(ojv 'sel(d["grants"], account="carol")[0]["via"]')" role:analyst_sales "wh
 is "$(ojv 'sel(d["grants"], account="carol")[0]["person"]')" carol@example.com "who customers: carol's person"
 exit_is 0 "who with a glob" acc --json who warehouse 'table:sales.*'
 is "$(ojv '" ".join(sorted(g["target"] + "=" + g["account"] for g in d["grants"]))')" \
-    "table:sales.customers=carol table:sales.customers=role:analyst_sales table:sales.orders=alice table:sales.orders=etl_service" \
+    "table:sales.customers=carol table:sales.customers=role:analyst_sales table:sales.invoices=analyst_bot table:sales.invoices=dave table:sales.orders=alice table:sales.orders=etl_service" \
     "who table:sales.*: every holder; bob's revoked invoices are gone"
 is "$(ojv 'sel(d["grants"], account="etl_service")[0]["source"]')" outside "who: the service account's grant is outside accord"
 is "$(ojv 'sel(d["grants"], account="etl_service")[0]["request"]')" null "who: outside grants name no request"
-exit_is 0 "who on a target nobody holds" acc --json who warehouse table:sales.invoices
-is "$(ojv 'len(d["grants"])')" 0 "who invoices: nobody after the drift revoke"
+exit_is 0 "who reads invoices" acc --json who warehouse table:sales.invoices
+is "$(ojv '" ".join(sorted(g["account"] + "/" + g["source"] + "/" + str(g["via"]) for g in d["grants"]))')" \
+    "analyst_bot/outside/None dave/accord/role:analyst_bot" \
+    "who invoices: bob's drift gone; the login role and, through it, dave"
+is "$(ojv 'sel(d["grants"], account="dave")[0]["request"]')" "$BOT" "who invoices: dave's access names his membership's request"
+exit_is 0 "check dave invoices: through a login role" acc check dave@example.com warehouse table:sales.invoices SELECT
+like "$OUT" "^yes: .*held by dave via role:analyst_bot through $BOT" "check: a login role's grants reach its members"
 exit_is 0 "who as text" acc who warehouse table:sales.orders
 like "$OUT" "2 holders" "who text: count"
 like "$OUT" "outside accord: no request" "who text: the outside grant says so"
@@ -176,6 +199,19 @@ is "$(ojv '" ".join(sorted(a["account"] for a in d["accounts"]))')" "frank" \
 is "$(ojv '" ".join(p["person"] + "@" + str(p["platform"]) + ":" + p["source"] for p in d["people"])')" \
     "zoe@example.com@warehouse:requester" "unmatched people: zoe needs an account"
 is "$(ojv 'd["people"][0]["request"]')" "$ZOE" "unmatched people: the request naming them"
+# frank asks after the run: his account is his by accounts.match, even
+# though the run that stored the identities did not know him yet.
+ar_pr frank requests/frank/orders.yaml 'requester: frank@example.com
+reason: new here
+duration: 30d
+grants:
+  - platform: warehouse
+    target: table:sales.orders
+    privilege: SELECT' Bob bob@example.com 2026-03-02T13:00:00Z
+exit_is 0 "identities --unmatched after a new request" acc --json identities --unmatched
+is "$(ojv 'len(d["accounts"])')" 0 "unmatched accounts: frank's account is now claimed by his request"
+is "$(ojv '" ".join(p["person"] for p in d["people"])')" zoe@example.com "unmatched people: frank resolves, zoe still does not"
+ar_rm 2026-03-02T13:30:00Z requests/frank/orders.yaml
 
 # --- expiry and withdrawal ------------------------------------------------
 RUN2=2026-03-09T00:00:00Z
@@ -218,8 +254,16 @@ exit_is 0 "history alice after" h alice@example.com --at 2026-04-01T00:00:00Z
 is "$(ojv 'len(d["grants"])')" 0 "history alice after: nothing"
 exit_is 0 "who could read sales.* on 5 March" h --target 'table:sales.*' --at 2026-03-05T00:00:00Z
 is "$(ojv '" ".join(sorted(g["target"] + "=" + g["account"] for g in d["grants"]))')" \
-    "table:sales.customers=role:analyst_sales table:sales.orders=alice" \
-    "history --target glob: the accord grants of that day"
+    "table:sales.customers=carol table:sales.customers=role:analyst_sales table:sales.orders=alice" \
+    "history --target glob: the accord grants of that day, and carol through the role"
+is "$(ojv 'sel(d["grants"], account="carol")[0]["via"] + " " + sel(d["grants"], account="carol")[0]["from"] + ".." + sel(d["grants"], account="carol")[0]["until"]')" \
+    "role:analyst_sales $RUN1..$RUN3" "history --target: carol's inherited window ends with her membership"
+exit_is 0 "history carol at 5 March" h carol@example.com --at 2026-03-05T00:00:00Z
+is "$(ojv '" ".join(sorted(g["target"] + "=" + str(g["via"]) for g in d["grants"]))')" \
+    "role:analyst_sales=None table:sales.customers=role:analyst_sales" \
+    "history of a person at an instant follows the role"
+exit_is 0 "history carol at 5 March, customers only" h carol@example.com --target table:sales.customers --at 2026-03-05T00:00:00Z
+is "$(ojv '" ".join(g["target"] for g in d["grants"])')" table:sales.customers "history person --target: filtered after following the role"
 exit_is 0 "history of the role membership" h --target role:analyst_sales --platform warehouse --at 2026-03-09T12:00:00Z
 is "$(ojv 'len(d["grants"])')" 1 "history carol's membership still open on 9 March"
 exit_is 0 "history of the membership after withdrawal" h --target role:analyst_sales --at $RUN3
@@ -242,13 +286,13 @@ exit_is 0 "review csv" acc --now 2026-03-12T12:00:00Z review --format csv
 is "$(printf '%s\n' "$OUT" | head -n 1)" \
     "platform,account,person,target,privilege,request,requester,approvers,approved_at,age_days,expires_at,last_seen" \
     "review csv: the header of §12"
-is "$(printf '%s\n' "$OUT" | sed 1d | wc -l | tr -d ' ')" 1 "review: one active grant accord made"
-is "$(printf '%s\n' "$OUT" | sed -n 2p)" \
+is "$(printf '%s\n' "$OUT" | sed 1d | wc -l | tr -d ' ')" 2 "review: two active grants accord made"
+is "$(printf '%s\n' "$OUT" | grep '^warehouse,role:analyst_sales,')" \
     "warehouse,role:analyst_sales,,table:sales.customers,SELECT,$ROLE,dave@example.com,carol@example.com,2026-03-02T11:00:00Z,10,2026-04-01T11:00:00Z,$RUN3" \
     "review: the row, age in days from approval"
 exit_is 0 "review json" acc --now 2026-03-12T12:00:00Z --json review --platform warehouse
-is "$(ojv 'd["grants"][0]["age_days"]')" 10 "review json: age_days"
-is "$(ojv 'd["grants"][0]["requester"]')" dave@example.com "review json: the requester of a grant to a role"
+is "$(ojv 'sel(d["grants"], account="role:analyst_sales")[0]["age_days"]')" 10 "review json: age_days"
+is "$(ojv 'sel(d["grants"], account="role:analyst_sales")[0]["requester"]')" dave@example.com "review json: the requester of a grant to a role"
 exit_is 0 "review of another platform" acc --json review --platform lake
 is "$(ojv 'len(d["grants"])')" 0 "review --platform filters"
 

@@ -450,9 +450,10 @@ is "$(sqlite3 "$STATE" "SELECT count(*) FROM intents WHERE outcome IS NULL OR ou
 exit_is 0 "the next apply settles them" acc --now 2026-03-09T15:00:00Z --json apply; keep
 is "$(ojv '[c for c in d["changes"] if c["account"] == "carol@example.com"]')" "[]" \
     "nothing revoked or granted again for carol"
-audit_json --since 2026-03-09T15:00:00Z
-is "$(aud 'sorted((r["action"], r["target"]) for r in d["rows"] if "recovered" in (r["detail"] or ""))')" \
-    '[["grant", "group:analysts-sales"], ["grant", "group:reporting"]]' "audit: both grants recorded as recovered"
+audit_json --since 2026-03-09T14:00:00Z
+is "$(aud 'sorted((r["action"], r["target"], r["at"]) for r in d["rows"] if "recovered" in (r["detail"] or ""))')" \
+    '[["grant", "group:analysts-sales", "2026-03-09T14:00:00Z"], ["grant", "group:reporting", "2026-03-09T14:00:00Z"]]' \
+    "audit: both grants recorded as recovered, dated when the interrupted run made them"
 is "$(scim_member analysts-sales carol@example.com)$(scim_member reporting carol@example.com)" tt \
     "server: both memberships stay"
 

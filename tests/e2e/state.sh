@@ -33,6 +33,11 @@ audit_json
 is "$(aud 'len([r for r in d["rows"] if "recovered" in (r["detail"] or "")])')" 1 "audit: one row says recovered"
 is "$(aud '[(r["action"], r["account"], r["target"]) for r in d["rows"] if "recovered" in (r["detail"] or "")]')" \
     '[["grant", "alice", "table:sales.orders"]]' "audit: the recovered row is alice's grant"
+is "$(aud '[r["at"] for r in d["rows"] if "recovered" in (r["detail"] or "")]')" '["2026-03-02T00:00:00Z"]' \
+    "audit: the recovered grant is dated when the interrupted run made it"
+exit_is 0 "history between the crash and the recovery" acc --json history alice@example.com --at 2026-03-02T00:30:00Z
+is "$(ojv '[(g["target"], g["from"]) for g in d["grants"]]')" '[["table:sales.orders", "2026-03-02T00:00:00Z"]]' \
+    "history: alice held it from the interrupted run on"
 exit_is 0 "apply after recovery" acc --now 2026-03-02T02:00:00Z --json apply
 is "$(ojv 'd["changes"]')" "[]" "nothing left to do"
 

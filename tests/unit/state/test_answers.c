@@ -34,6 +34,53 @@ open_db(const char *name)
 
 static void
 audit(struct state *s, const char *at, const char *action, const char *person,
+    const char *account, const char *target, const char *reason);
+
+static void is_windows(struct state *s, const struct window_filter *f,
+    const char *want, const char *name);
+static int64_t T(const char *s);
+
+/* Windows of roles: alice is a member of role:r from the 1st to the 4th;
+ * role:r holds table:y from the 2nd on. */
+static void
+test_windows_via(void)
+{
+	struct state *s = open_db("via.db");
+	struct window_filter f;
+
+	audit(s, "2026-04-01T00:00:00Z", "grant", "alice@example.com", "alice",
+	    "role:r", "request");
+	audit(s, "2026-04-02T00:00:00Z", "grant", NULL, "role:r", "table:y",
+	    "request");
+	audit(s, "2026-04-04T00:00:00Z", "revoke", "alice@example.com", "alice",
+	    "role:r", "withdrawn");
+	memset(&f, 0, sizeof(f));
+	f.person = "alice@example.com";
+	f.at = T("2026-04-03T00:00:00Z");
+	is_windows(s, &f, "alice role:r 2026-04-01T00:00:00Z.."
+	    "2026-04-04T00:00:00Z withdrawn; alice table:y 2026-04-02T00:00:00Z"
+	    "..2026-04-04T00:00:00Z withdrawn", "a person's history follows the "
+	    "membership to what the role held then, over the overlap");
+	f.target = "table:*";
+	is_windows(s, &f, "alice table:y 2026-04-02T00:00:00Z.."
+	    "2026-04-04T00:00:00Z withdrawn", "the target filter applies after "
+	    "the roles are followed");
+	f.at = T("2026-04-01T12:00:00Z");
+	is_windows(s, &f, "", "before the role held it: nothing inherited");
+	memset(&f, 0, sizeof(f));
+	f.target = "table:y";
+	f.at = T("2026-04-03T00:00:00Z");
+	is_windows(s, &f, "role:r table:y 2026-04-02T00:00:00Z..open -; alice "
+	    "table:y 2026-04-02T00:00:00Z..2026-04-04T00:00:00Z withdrawn",
+	    "a target's history lists the role's members of that day");
+	f.at = T("2026-04-05T00:00:00Z");
+	is_windows(s, &f, "role:r table:y 2026-04-02T00:00:00Z..open -",
+	    "after the membership ended: only the role");
+	state_close(s);
+}
+
+static void
+audit(struct state *s, const char *at, const char *action, const char *person,
     const char *account, const char *target, const char *reason)
 {
 	struct audit_row r;
@@ -288,6 +335,29 @@ test_held(void)
 	    "active: the three accord made");
 	answers_release(&a);
 
+	/* A login role: its grants are under its bare name. */
+	memset(&in, 0, sizeof(in));
+	ingest_add_ident(&in, "bob", NULL, NULL, ACCT_USER);
+	ingest_add_ident(&in, "bot", NULL, NULL, ACCT_USER);
+	ingest_add_grant(&in, "bob", "role:bot", "member");
+	ingest_add_grant(&in, "bot", "table:z", "SELECT");
+	persons[0] = "bob@example.com";
+	ok(state_save_ingest(s, "pg", &in, persons, T("2026-03-02T00:00:00Z"),
+	    &err) == 0, "a second platform's ingest");
+	ingest_release(&in);
+	ok(answers_access(s, "bob@example.com", &a, &err) == 0, "access bob");
+	got = list(&a);
+	is_str(got, "bob role:bot outside; bob table:z via role:bot outside",
+	    "membership of a login role reaches what it holds as itself");
+	free(got);
+	answers_release(&a);
+	ok(answers_who(s, "pg", "table:z", &a, &err) == 0, "who table:z");
+	got = list(&a);
+	is_str(got, "bob table:z via role:bot outside; bot table:z outside",
+	    "who: the login role and its member");
+	free(got);
+	answers_release(&a);
+
 	/* Apply keeps the ingested snapshot current. */
 	ok(state_grant_del(s, "wh", "svc", "table:x", "SELECT", &err) == 0,
 	    "a revoke of an outside grant");
@@ -349,10 +419,49 @@ test_plans(void)
 	state_close(s);
 }
 
+static void
+test_best(void)
+{
+	struct answer v[4];
+	struct answers a = { v, 4, 4 };
+	const struct answer *b;
+	int64_t now = T("2026-03-10T00:00:00Z");
+
+	memset(v, 0, sizeof(v));
+	v[0] = (struct answer){ .platform = "p", .target = "t",
+	    .privilege = "SELECT", .account = "alice",
+	    .expires_at = T("2026-03-02T00:00:00Z") };
+	v[1] = (struct answer){ .platform = "p", .target = "t",
+	    .privilege = "SELECT", .account = "alice", .via = "role:r",
+	    .expires_at = T("2026-03-31T00:00:00Z") };
+	v[2] = (struct answer){ .platform = "p", .target = "t",
+	    .privilege = "INSERT", .account = "alice" };
+	v[3] = (struct answer){ .platform = "p", .target = "t",
+	    .privilege = "SELECT", .account = "alice", .outside = 1,
+	    .expires_at = 0 };
+	b = answers_best(&a, "p", "t", "select", now);
+	ok(b == &v[3], "a permanent grant outlasts one expiring (got %d)",
+	    b ? (int)(b - v) : -1);
+	v[3].platform = "q";
+	b = answers_best(&a, "p", "t", "SELECT", now);
+	ok(b == &v[1], "one through a role that has not expired beats a "
+	    "direct one that has (got %d)", b ? (int)(b - v) : -1);
+	b = answers_best(&a, "p", "t", NULL, now);
+	ok(b == &v[2], "no privilege: any, the permanent one (got %d)",
+	    b ? (int)(b - v) : -1);
+	v[1].expires_at = v[0].expires_at;
+	b = answers_best(&a, "p", "t", "SELECT", now);
+	ok(b == &v[0], "equal expiry: direct before inherited (got %d)",
+	    b ? (int)(b - v) : -1);
+	ok(answers_best(&a, "p", "u", NULL, now) == NULL, "no match: NULL");
+}
+
 int
 main(void)
 {
 	test_windows();
+	test_windows_via();
+	test_best();
 	test_held();
 	test_plans();
 	return tap_done();

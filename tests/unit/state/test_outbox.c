@@ -142,7 +142,8 @@ test_schema(void)
 	append_audit(s, "run_finished", NULL);
 	/* Undo migrations 3 and 2. */
 	ok(sqlite3_exec(state_db(s), "DROP INDEX grants_target; DROP INDEX "
-	    "identities_account; DROP INDEX audit_target_any; ALTER TABLE grants DROP COLUMN rule; ALTER "
+	    "identities_account; DROP INDEX audit_target_any; DROP INDEX "
+	    "audit_account; ALTER TABLE grants DROP COLUMN rule; ALTER "
 	    "TABLE grants DROP COLUMN requester; ALTER TABLE intents DROP "
 	    "COLUMN rule; ALTER TABLE intents DROP COLUMN requester; "
 	    "DROP TABLE outbox; DROP TABLE "
