@@ -8,8 +8,16 @@
  * and policies, as not merged and therefore not approved.  "What apply
  * would do" is read from the state the last run recorded (DESIGN §12);
  * no platform is called, and the state database is never created here.
+ *
+ * The working tree is untrusted input: a request path there may be a
+ * symbolic link to a file anywhere, a FIFO or a directory, and its
+ * content ends up quoted in messages.  So only a regular file whose
+ * directory resolves inside the working tree is read, it is opened
+ * without following a final symlink (and without blocking on a FIFO
+ * swapped in after the check), and anything else is refused by name.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
 #include <jansson.h>
 #include <limits.h>
@@ -129,7 +137,9 @@ find_loaded(const struct snapshot *s, const char *path)
 	return NULL;
 }
 
-/* A regular file at root/path in the working tree? */
+/* Does root/path name anything in the working tree?  Never follows a
+ * final symlink, never opens: a name that exists in any form counts, so
+ * that it is then refused by name rather than silently passed over. */
 static int
 on_disk(const char *root, const char *path)
 {
@@ -140,7 +150,7 @@ on_disk(const char *root, const char *path)
 	if (root == NULL)
 		return 0;
 	full = xasprintf("%s/%s", root, path);
-	rc = stat(full, &st) == 0 && S_ISREG(st.st_mode);
+	rc = lstat(full, &st) == 0;
 	free(full);
 	return rc;
 }
@@ -177,43 +187,187 @@ resolve_path(const struct snapshot *s, const char *root, const char *file,
 	return fromroot;
 }
 
-/* Read a working-tree file for parsing: at most YML_MAX_BYTES + 1 bytes,
- * NUL-terminated (free()).  -1 with err on a read error. */
-static int
-read_capped(const char *full, char **data, size_t *len, struct diag *err)
-{
-	FILE *f;
-	char *p;
-	size_t n;
+/* The most read from a working-tree file: enough to hash any file a
+ * person might take for a request (beyond YML_MAX_BYTES it is invalid,
+ * but still has a blob), not a whole disk. */
+#define WT_READ_MAX	(16 * YML_MAX_BYTES)
 
-	if ((f = fopen(full, "rb")) == NULL)
-		return diag_set(err, "%s: cannot open: %s", full,
-		    strerror(errno));
-	p = xmalloc(YML_MAX_BYTES + 2);
-	n = fread(p, 1, YML_MAX_BYTES + 1, f);
-	if (ferror(f)) {
-		fclose(f);
-		free(p);
-		return diag_set(err, "%s: cannot read", full);
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	return "of an unknown type";
+}
+
+/*
+ * What the working tree holds at root/path: 1 and *st when a regular file
+ * whose directory resolves inside root, 0 when nothing is there, -1 with
+ * err for anything else (a symlink, a FIFO, a directory, a directory
+ * leading out of the working tree).  Nothing is opened.
+ */
+static int
+wt_examine(const char *root, const char *path, struct stat *st,
+    struct diag *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *real;
+	size_t n = strlen(root);
+	int rc = -1, inside;
+
+	dir = slash ? xasprintf("%s/%.*s", root, (int)(slash - path), path) :
+	    xstrdup(root);
+	real = realpath(dir, NULL);
+	free(dir);
+	if (real == NULL) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return diag_set(err, "%s: cannot resolve its directory: %s",
+		    path, strerror(errno));
 	}
-	fclose(f);
+	inside = strncmp(real, root, n) == 0 && (real[n] == '\0' ||
+	    real[n] == '/' || (n == 1 && root[0] == '/'));
+	if (!inside) {
+		diag_set(err, "%s: its directory resolves to %s, outside the "
+		    "working tree %s; refusing to read it", path, real, root);
+		goto out;
+	}
+	dir = xasprintf("%s/%s", root, path);
+	if (lstat(dir, st) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			rc = 0;
+		else
+			diag_set(err, "%s: cannot stat: %s", path,
+			    strerror(errno));
+	} else if (!S_ISREG(st->st_mode))
+		diag_set(err, "%s: not a regular file (%s); refusing to read "
+		    "it", path, file_kind(st->st_mode));
+	else
+		rc = 1;
+	free(dir);
+out:
+	free(real);
+	return rc;
+}
+
+/*
+ * Read the regular file full (path: its repository path, for messages)
+ * that wt_examine found as *seen: all of it up to WT_READ_MAX bytes,
+ * NUL-terminated (free()).  O_NOFOLLOW and O_NONBLOCK, then the same
+ * inode checked again, so that a symlink or FIFO swapped in since is
+ * neither followed nor waited on.
+ */
+static int
+wt_read(const char *full, const char *path, const struct stat *seen,
+    char **data, size_t *len, struct diag *err)
+{
+	struct stat st;
+	char *p = NULL;
+	size_t n = 0, cap;
+	ssize_t got;
+	int fd, rc = -1;
+
+	if ((fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ELOOP)
+			return diag_set(err, "%s: not a regular file (a "
+			    "symbolic link); refusing to read it", path);
+		return diag_set(err, "%s: cannot open: %s", path,
+		    strerror(errno));
+	}
+	if (fstat(fd, &st) == -1) {
+		diag_set(err, "%s: cannot stat: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_dev != seen->st_dev ||
+	    st.st_ino != seen->st_ino) {
+		diag_set(err, "%s: replaced while being examined; refusing to "
+		    "read it", path);
+		goto out;
+	}
+	cap = st.st_size > 0 && st.st_size <= WT_READ_MAX ?
+	    (size_t)st.st_size + 1 : 4096;
+	p = xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			cap = cap * 2 > WT_READ_MAX + 1 ? WT_READ_MAX + 1 :
+			    cap * 2;
+			p = xrealloc(p, cap + 1);
+		}
+		got = read(fd, p + n, cap - n);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got == -1) {
+			diag_set(err, "%s: cannot read: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n > WT_READ_MAX) {
+			diag_set(err, "%s: larger than %d bytes; refusing to "
+			    "read it", path, WT_READ_MAX);
+			goto out;
+		}
+	}
 	p[n] = '\0';
 	*data = p;
 	*len = n;
-	return 0;
+	p = NULL;
+	rc = 0;
+out:
+	free(p);
+	close(fd);
+	return rc;
 }
 
-/* Parse and evaluate the working-tree version with the ref's config and
- * policies, as not merged (no approval). */
+/* The blob id git would give data as path: the same filters (line
+ * endings, ident) as `git hash-object PATH`, applied to the bytes read. */
 static int
-load_worktree(struct subject *x, const struct snapshot *s, const char *full,
-    int64_t now, struct diag *err)
+wt_hash(git_oid *oid, struct repo *repo, const char *path, const char *data,
+    size_t len, struct diag *err)
 {
-	char *data = NULL;
-	size_t len = 0;
+	git_filter_list *fl = NULL;
+	git_buf out = { 0 };
+	int rc;
 
-	if (read_capped(full, &data, &len, err) == -1)
-		return -1;
+	if (git_filter_list_load(&fl, repo_git(repo), NULL, path,
+	    GIT_FILTER_TO_ODB, GIT_FILTER_DEFAULT) != 0)
+		goto fail;
+	if (fl == NULL)
+		rc = git_odb_hash(oid, data, len, GIT_OBJECT_BLOB);
+	else if ((rc = git_filter_list_apply_to_buffer(&out, fl, data,
+	    len)) == 0)
+		rc = git_odb_hash(oid, out.ptr, out.size, GIT_OBJECT_BLOB);
+	git_buf_dispose(&out);
+	git_filter_list_free(fl);
+	if (rc == 0)
+		return 0;
+fail:
+	{
+		const git_error *ge = git_error_last();
+		return diag_set(err, "%s: cannot hash: %s", path,
+		    ge && ge->message ? ge->message : "error");
+	}
+}
+
+/* Parse and evaluate the working-tree version (data, len) with the ref's
+ * config and policies, as not merged (no approval). */
+static void
+load_worktree(struct subject *x, const struct snapshot *s, const char *data,
+    size_t len, int64_t now)
+{
 	diag_clear(&x->error);
 	if (len > YML_MAX_BYTES) {
 		diag_setat(&x->error, x->path, 1, 1, "file is larger than "
@@ -225,15 +379,13 @@ load_worktree(struct subject *x, const struct snapshot *s, const char *full,
 		if (request_check_managed(&s->cfg, &x->own, &x->error) == 0)
 			x->valid = 1;
 	}
-	free(data);
 	if (!x->valid)
-		return 0;
+		return;
 	x->req = &x->own;
 	x->own_ev = xcalloc(x->own.ngrants ? x->own.ngrants : 1,
 	    sizeof(*x->own_ev));
 	policy_eval(x->own_ev, &s->ps, &s->cfg, &x->own, NULL, now);
 	x->ev = x->own_ev;
-	return 0;
 }
 
 static void
@@ -275,52 +427,6 @@ out:
 	return rc;
 }
 
-/*
- * The requester's account on a platform from the ingested identities;
- * *any is set when the platform has identities at all.  The last run
- * resolved the people it knew (identities.person); a requester new since
- * then is resolved by plan.c's own rule (accounts.match, §13) over the
- * stored identities, as the next apply will.  Returns an allocated
- * string or NULL.
- */
-static char *
-ingested_account(const struct recorded *rec, const struct platform_cfg *pc,
-    const char *platform, const char *person, int *any)
-{
-	struct platform_run pr;
-	const char *found;
-	char *acct;
-	size_t i;
-
-	*any = 0;
-	for (i = 0; i < rec->ids.n; i++) {
-		const struct identity *id = &rec->ids.v[i];
-		if (id->platform == NULL || strcmp(id->platform, platform) ||
-		    id->account == NULL)
-			continue;
-		*any = 1;
-		if (id->person && str_eq_ci(id->person, person))
-			return xstrdup(id->account);
-	}
-	if (pc == NULL || !*any)
-		return NULL;
-	memset(&pr, 0, sizeof(pr));
-	pr.cfg = pc;
-	for (i = 0; i < rec->ids.n; i++) {
-		const struct identity *id = &rec->ids.v[i];
-		if (id->platform && strcmp(id->platform, platform) == 0 &&
-		    id->account && id->kind && strcmp(id->kind, "user") == 0)
-			ingest_add_ident(&pr.in, id->account, id->email, NULL,
-			    ACCT_USER);
-	}
-	platform_index(&pr);
-	found = platform_account(&pr, person);
-	acct = found ? xstrdup(found) : NULL;
-	strmap_release(&pr.byname);
-	strmap_release(&pr.byemail);
-	ingest_release(&pr.in);
-	return acct;
-}
 
 static int
 same_grant(const char *p1, const char *t1, const char *v1, const char *p2,
@@ -531,7 +637,7 @@ judge(struct verdict *v, const struct subject *x, const struct snapshot *s,
 	int any = 0;
 
 	if (rec->have)
-		mine = ingested_account(rec, config_platform(&s->cfg,
+		mine = stored_account(&rec->ids, config_platform(&s->cfg,
 		    g->platform), g->platform, x->req->requester, &any);
 	judge_with(v, x, s, rec, j, mine, any);
 	free(mine);
@@ -735,17 +841,22 @@ show_text(const struct subject *x, const struct snapshot *s)
 int
 cmd_explain(const struct opts *o, int argc, char **argv)
 {
+	static const char usage[] = "usage: accord explain [--ref-only] FILE";
 	const char *file = NULL, *wd;
 	struct subject x;
 	struct snapshot s;
 	struct recorded rec;
 	struct repo *repo = NULL;
 	struct diag err;
-	char *root = NULL, *full = NULL;
-	int ref_only = 0, loaded = 0, rc = EXIT_ERROR, i;
+	struct stat wst;
+	char *root = NULL, *full = NULL, *data = NULL;
+	size_t len = 0, j;
+	int ref_only = 0, loaded = 0, rc = EXIT_ERROR, i, w;
 	const struct loaded_request *lr;
-	size_t j;
 
+	memset(&x, 0, sizeof(x));
+	memset(&rec, 0, sizeof(rec));
+	diag_clear(&err);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--ref-only") == 0)
 			ref_only = 1;
@@ -758,9 +869,6 @@ cmd_explain(const struct opts *o, int argc, char **argv)
 	}
 	if (file == NULL || *file == '\0')
 		goto usage;
-	memset(&x, 0, sizeof(x));
-	memset(&rec, 0, sizeof(rec));
-	diag_clear(&err);
 	if (repo_open(&repo, o->repo, &err) == -1 ||
 	    snapshot_load(&s, repo, o->ref, NULL, o->now, NULL, &err) == -1)
 		goto fatal;
@@ -778,26 +886,24 @@ cmd_explain(const struct opts *o, int argc, char **argv)
 	lr = find_loaded(&s, x.path);
 	x.at_ref = lr != NULL;
 	if (!ref_only && root != NULL) {
-		if (on_disk(root, x.path)) {
+		if ((w = wt_examine(root, x.path, &wst, &err)) == -1)
+			goto fatal;
+		if (w == 1) {
 			git_oid oid;
 			full = xasprintf("%s/%s", root, x.path);
-			if (git_repository_hashfile(&oid, repo_git(repo), full,
-			    GIT_OBJECT_BLOB, x.path) != 0) {
-				const git_error *ge = git_error_last();
-				diag_set(&err, "%s: cannot hash: %s", x.path,
-				    ge && ge->message ? ge->message : "error");
+			if (wt_read(full, x.path, &wst, &data, &len,
+			    &err) == -1 || wt_hash(&oid, repo, x.path, data,
+			    len, &err) == -1)
 				goto fatal;
-			}
 			git_oid_tostr(x.blob, sizeof(x.blob), &oid);
 			x.worktree = lr == NULL || strcmp(x.blob,
 			    lr->entry.blob) != 0;
 		} else
 			x.gone_in_worktree = lr != NULL;
 	}
-	if (x.worktree) {
-		if (load_worktree(&x, &s, full, o->now, &err) == -1)
-			goto fatal;
-	} else if (lr != NULL) {
+	if (x.worktree)
+		load_worktree(&x, &s, data, len, o->now);
+	else if (lr != NULL) {
 		memcpy(x.blob, lr->entry.blob, sizeof(x.blob));
 		x.valid = lr->valid;
 		if (lr->valid) {
@@ -826,7 +932,14 @@ cmd_explain(const struct opts *o, int argc, char **argv)
 	rc = x.valid ? EXIT_OK : EXIT_ERROR;
 	goto out;
 usage:
-	fprintf(stderr, "usage: accord explain [--ref-only] FILE\n");
+	fprintf(stderr, "%s\n", usage);
+	if (o->json) {
+		/* §13: the document on every exit code, usage included */
+		diag_set(&err, "%s", usage);
+		x.path = file && *file ? xstrdup(file) : NULL;
+		show_json(&x, NULL, &err);
+		free(x.path);
+	}
 	return EXIT_USAGE;
 fatal:
 	diag_print(&err, stderr);
@@ -839,6 +952,7 @@ fatal:
 out:
 	recorded_release(&rec);
 	subject_release(&x);
+	free(data);
 	free(full);
 	free(root);
 	if (loaded)

@@ -12,7 +12,10 @@
  * HTML-escaped.  Strings from the database never reach an attribute other
  * than through the escaper, and never reach a class name or CSS at all.
  * The file is written to a temporary file in the target directory and
- * renamed into place, so a reader never sees half a report.
+ * renamed into place, so a reader never sees half a report.  Its mode is
+ * what the umask allows, as for any file a program creates: the page
+ * names every grant and approver, and whoever keeps the state database
+ * private (0600) keeps the report private with umask 077.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -147,9 +150,11 @@ scan_release(struct scan *sc)
 }
 
 /*
- * The last run started at or before now.  runs.commit_sha is not filled
- * by apply; the run_finished audit row names the commit, and it is among
- * the last rows, so the backward scan by seq stops at once.
+ * The last run started at or before now.  Its commit is runs.commit_sha,
+ * which apply records when the run ends (state_run_end, since 51022e0);
+ * a run recorded before that has none there, and its run_finished audit
+ * row names the commit instead (among the run's last rows, so the
+ * backward scan by seq stops at once).
  */
 static int
 last_run_load(struct state *st, int64_t now, struct last_run *lr,
@@ -891,7 +896,9 @@ report_write(FILE *f, const struct report *r, size_t *nbars, size_t *shown)
 
 /*
  * Write the page to a temporary file beside path, then rename it into
- * place (0644).  On failure nothing is left behind.
+ * place, with the mode open(2) would give a new file: 0666 less the
+ * umask (mkstemp's 0600 is a choice this command should not make for the
+ * user, in either direction).  On failure nothing is left behind.
  */
 static int
 report_save(const char *path, const struct report *r, size_t *nbars,
@@ -900,8 +907,12 @@ report_save(const char *path, const struct report *r, size_t *nbars,
 	const char *slash = strrchr(path, '/');
 	char *tmp;
 	FILE *f = NULL;
+	mode_t mask;
 	int fd, e = 0;
 
+	/* umask(2) only reads by writing: set it and put it back at once. */
+	mask = umask(077);
+	umask(mask);
 	if (slash)
 		tmp = xasprintf("%.*s/.%s.XXXXXX", (int)(slash - path), path,
 		    slash + 1);
@@ -912,7 +923,7 @@ report_save(const char *path, const struct report *r, size_t *nbars,
 		free(tmp);
 		return -1;
 	}
-	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL) {
+	if (fchmod(fd, 0666 & ~mask) == -1 || (f = fdopen(fd, "w")) == NULL) {
 		e = errno;
 		close(fd);
 		goto fail;
@@ -937,6 +948,34 @@ fail:
 	unlink(tmp);
 	free(tmp);
 	return diag_set(err, "report: %s: %s", path, strerror(e));
+}
+
+/* The document --json prints when the report fails (DESIGN §13: on every
+ * exit code): the error and what was asked for. */
+static void
+report_json_error(const struct report *r, const char *html,
+    const char *msg)
+{
+	json_t *doc = json_object();
+
+	json_object_set_new(doc, "error", json_string(msg));
+	json_object_set_new(doc, "html", jstr(html));
+	json_object_set_new(doc, "now", jtime(r->now));
+	json_object_set_new(doc, "days", json_integer(r->days));
+	json_print(doc);
+}
+
+/* A diagnostic to stderr and, with --json, the error document. */
+static void
+report_fail(const struct report *r, const char *html, const struct diag *err)
+{
+	char msg[DIAG_MSG_MAX + 600];
+
+	diag_print(err, stderr);
+	if (r->o->json) {
+		diag_format(err, msg, sizeof(msg));
+		report_json_error(r, html, msg);
+	}
 }
 
 static int
@@ -986,7 +1025,8 @@ load(struct report *r, struct state *st, struct diag *err)
 int
 cmd_report(const struct opts *o, int argc, char **argv)
 {
-	const char *usage = "usage: accord report --html FILE [--days N]\n";
+	static const char usage[] =
+	    "usage: accord report --html FILE [--days N]";
 	const char *html = NULL;
 	struct report r;
 	struct state *st = NULL;
@@ -995,7 +1035,9 @@ cmd_report(const struct opts *o, int argc, char **argv)
 	int i, rc = EXIT_ERROR;
 
 	memset(&r, 0, sizeof(r));
+	diag_clear(&err);
 	r.o = o;
+	r.now = o->now;
 	r.days = 90;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1011,9 +1053,9 @@ cmd_report(const struct opts *o, int argc, char **argv)
 			errno = 0;
 			n = strtol(v, &end, 10);
 			if (errno || end == v || *end || n < 1 || n > 36500) {
-				fprintf(stderr, "accord: report: --days: "
-				    "'%s' is not a number of days (1 to "
-				    "36500)\n", v);
+				diag_set(&err, "report: --days: '%s' is not a "
+				    "number of days (1 to 36500)", v);
+				report_fail(&r, html, &err);
 				return EXIT_USAGE;
 			}
 			r.days = (int)n;
@@ -1022,31 +1064,33 @@ cmd_report(const struct opts *o, int argc, char **argv)
 	}
 	if (html == NULL)
 		goto usage;
-	r.now = o->now;
 	r.since = o->now - (int64_t)r.days * DAY;
 	if (access(o->state, F_OK) != 0) {
-		fprintf(stderr, "accord: no state database at %s (run accord "
-		    "apply first)\n", o->state);
+		diag_set(&err, "no state database at %s (run accord apply "
+		    "first)", o->state);
+		report_fail(&r, html, &err);
 		return EXIT_NOSTATE;
 	}
 	if (state_open(&st, o->state, &err) == -1) {
-		diag_print(&err, stderr);
+		report_fail(&r, html, &err);
 		return EXIT_ERROR;
 	}
 	if (!answers_have_state(st)) {
-		fprintf(stderr, "accord: no run recorded in %s yet (run accord "
-		    "apply first)\n", o->state);
+		diag_set(&err, "no run recorded in %s yet (run accord apply "
+		    "first)", o->state);
+		report_fail(&r, html, &err);
 		rc = EXIT_NOSTATE;
 		goto out;
 	}
 	if (load(&r, st, &err) == -1 ||
 	    report_save(html, &r, &nbars, &shown, &err) == -1) {
-		diag_print(&err, stderr);
+		report_fail(&r, html, &err);
 		goto out;
 	}
 	if (o->json) {
 		json_t *doc = json_object();
 
+		json_object_set_new(doc, "error", json_null());
 		json_object_set_new(doc, "html", json_string(html));
 		json_object_set_new(doc, "now", jtime(r.now));
 		json_object_set_new(doc, "days", json_integer(r.days));
@@ -1070,7 +1114,9 @@ cmd_report(const struct opts *o, int argc, char **argv)
 	rc = EXIT_OK;
 	goto out;
 usage:
-	fputs(usage, stderr);
+	fprintf(stderr, "%s\n", usage);
+	if (o->json)
+		report_json_error(&r, html, usage);
 	return EXIT_USAGE;
 out:
 	answers_release(&r.active);

@@ -252,5 +252,56 @@ exit_is 64 "no file: usage" acc explain
 like "$ERR" "usage: accord explain \\[--ref-only\\] FILE" "usage text"
 exit_is 64 "two files: usage" acc explain $ALICE $INV
 exit_is 64 "unknown option: usage" acc explain --bogus $ALICE
+# --json prints its document on every exit code (DESIGN §13), usage too.
+exit_is 64 "usage with --json: exit 64" acc --json explain
+is "$(ojv '[d["valid"], d["file"], d["grants"]]')" '[false, null, []]' "usage --json: a document, not valid"
+like "$(ojv 'd["error"]["message"]')" "^usage: accord explain \\[--ref-only\\] FILE$" "usage --json: the usage text as the error"
+exit_is 64 "unknown option with --json: exit 64" acc --json explain --bogus $ALICE
+like "$(ojv 'd["error"]["message"]')" "^usage: " "unknown option --json: a document with the usage"
+exit_is 1 "a file that is not a request, --json: exit 1" acc --json explain accord.yaml
+is "$(ojv '[d["valid"], d["file"]]')" '[false, "accord.yaml"]' "not a request --json: a document naming the file"
+like "$(ojv 'd["error"]["message"]')" "not a request file" "not a request --json: the error"
+
+# --- the working tree is read only through regular files inside it ----------
+# A request path that is a symlink to a file outside the repository, a
+# directory that leads outside, a FIFO and a directory: each refused with
+# exit 1 and a message naming the path; nothing outside is ever read (the
+# secret appears nowhere) and a FIFO is never opened (no hang: the
+# command runs under a timeout that would exit 124).
+mkdir -p "$T/outside" "$AR/requests/evil"
+printf 'requester: hunter2-SECRET\nreason: hunter2-SECRET\ngrants: hunter2-SECRET\n' >"$T/outside/secret.yaml"
+ln -s "$T/outside/secret.yaml" "$AR/requests/evil/evil.yaml"
+exit_is 1 "a symlink to a file outside the repository: exit 1" acc --now $NOW3 explain requests/evil/evil.yaml
+like "$ERR" "requests/evil/evil.yaml: not a regular file \\(a symbolic link\\)" "says it is a symlink, not a regular file"
+unlike "$OUT$ERR" "hunter2" "the outside file's content appears nowhere"
+exit_is 1 "the symlink with --json: exit 1" acc --now $NOW3 --json explain requests/evil/evil.yaml
+is "$(ojv '[d["valid"], d["file"], d["source"]]')" '[false, "requests/evil/evil.yaml", null]' "json: not valid, no source"
+like "$(ojv 'd["error"]["message"]')" "not a regular file \\(a symbolic link\\)" "json: the error says symlink"
+unlike "$OUT$ERR" "hunter2" "json: the outside file's content appears nowhere"
+run sh -c "cd '$AR/requests/evil' && '$ACCORD' -C '$AR' --state '$STATE' --now $NOW3 explain evil.yaml"
+is "$RC" 1 "the symlink named from a cwd inside the repository: exit 1"
+unlike "$OUT$ERR" "hunter2" "cwd-relative: the content appears nowhere"
+ln -s "$T/outside" "$AR/requests/outdir"
+exit_is 1 "a directory that is a symlink out of the repository: exit 1" acc --now $NOW3 explain requests/outdir/secret.yaml
+like "$ERR" "requests/outdir/secret.yaml: .*outside the working tree" "says the directory lies outside"
+unlike "$OUT$ERR" "hunter2" "outside directory: the content appears nowhere"
+exit_is 0 "--ref-only is unaffected by symlinks elsewhere in the working tree" acc --now $NOW3 explain --ref-only $ALICE
+mv "$AR/$ALICE" "$T/alice.keep"
+ln -s "$T/alice.keep" "$AR/$ALICE"
+exit_is 1 "a request at the ref replaced by a symlink in the working tree: exit 1" acc --now $NOW3 explain $ALICE
+like "$ERR" "$ALICE: not a regular file \\(a symbolic link\\)" "refused, though the file it points to is a valid request"
+exit_is 0 "--ref-only explains the ref's version and reads nothing" acc --now $NOW3 --json explain --ref-only $ALICE
+is "$(ojv 'd["source"]')" ref "--ref-only: the ref"
+rm -f "$AR/$ALICE"
+mv "$T/alice.keep" "$AR/$ALICE"
+mkfifo "$AR/requests/evil/fifo.yaml" || bail mkfifo
+exit_is 1 "a FIFO named like a request: exit 1, no hang" timeout 20 "$ACCORD" -C "$AR" --state "$STATE" --now $NOW3 explain requests/evil/fifo.yaml
+like "$ERR" "requests/evil/fifo.yaml: not a regular file \\(a FIFO\\)" "says it is a FIFO"
+exit_is 1 "a FIFO with --json: exit 1, no hang" timeout 20 "$ACCORD" -C "$AR" --state "$STATE" --now $NOW3 --json explain requests/evil/fifo.yaml
+like "$(ojv 'd["error"]["message"]')" "not a regular file" "json: the FIFO's error"
+mkdir -p "$AR/requests/evil/dir.yaml"
+exit_is 1 "a directory named like a request: exit 1" acc --now $NOW3 explain requests/evil/dir.yaml
+like "$ERR" "requests/evil/dir.yaml: not a regular file \\(a directory\\)" "says it is a directory"
+rm -rf "$AR/requests/evil" "$AR/requests/outdir"
 
 done_testing
