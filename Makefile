@@ -41,9 +41,14 @@ UT_RECO   := $(patsubst tests/unit/%.c,$(B)/t/%,$(wildcard tests/unit/reconciler
 UNIT      := $(UT_UTIL) $(UT_POL) $(UT_CONN) $(UT_STATE) $(UT_RECO)
 FUZZ      := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
 
+# accord is the light front (answers in-process, SQLite + jansson +
+# libcrypto only); accord-core runs everything else (reconciler/main.c).
+LIGHT_OBJ := $(B)/light/main.o $(B)/light/cmd_answers.o \
+             $(call obj,reconciler/cmd_report.c reconciler/cmd_audit.c reconciler/emit.c)
+
 .SECONDARY:
 .PHONY: all deps test unit e2e check demo bench install clean headers
-all: $(B)/accord
+all: $(B)/accord $(B)/accord-core
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -55,7 +60,15 @@ $(LIB_CONN):  $(call obj,$(CONN_SRC));  @rm -f $@; ar rcs $@ $^
 $(LIB_STATE): $(call obj,$(STATE_SRC)); @rm -f $@; ar rcs $@ $^
 $(LIB_RECO):  $(call obj,$(RECO_SRC));  @rm -f $@; ar rcs $@ $^
 
-$(B)/accord: $(call obj,reconciler/main.c) $(LIB_RECO) $(LIB_POL) $(LIB_CONN) $(LIB_STATE) $(LIB_UTIL)
+$(B)/light/%.o: reconciler/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DACCORD_LIGHT -c -o $@ $<
+
+# --as-needed: only the libraries the answers use are loaded at start.
+$(B)/accord: $(LIGHT_OBJ) $(LIB_STATE) $(LIB_UTIL) | $(B)/accord-core
+	$(CC) $(SAN) -o $@ $(LIGHT_OBJ) $(LIB_STATE) $(LIB_UTIL) -Wl,--as-needed $(LDLIBS_ALL)
+
+$(B)/accord-core: $(call obj,reconciler/main.c) $(LIB_RECO) $(LIB_POL) $(LIB_CONN) $(LIB_STATE) $(LIB_UTIL)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
 # Unit tests: one program per module, linked only against its own floor.
@@ -89,7 +102,7 @@ deps:
 unit: $(UNIT) $(FUZZ)
 	@sh tests/lib/run-unit.sh $(B) $(UNIT) -- $(FUZZ)
 
-e2e: $(B)/accord
+e2e: $(B)/accord $(B)/accord-core
 	@sh tests/lib/run-e2e.sh $(B)
 
 test: deps
@@ -108,9 +121,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/bench/bench.sh $(B)/accord
 
-install: $(B)/accord
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+install: $(B)/accord $(B)/accord-core
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/accord \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 $(B)/accord $(DESTDIR)$(PREFIX)/bin/accord
+	install -m 755 $(B)/accord-core $(DESTDIR)$(PREFIX)/libexec/accord/accord-core
 	install -m 644 reconciler/accord.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 policies/accord-request.5 policies/accord-policy.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 

@@ -672,6 +672,25 @@ struct lost_set {
 	struct strmap claimed;	/* "platform\naccount" some person resolves to */
 };
 
+
+static void
+lost_release(struct lost_set *ls)
+{
+	size_t i;
+
+	for (i = 0; i < ls->n; i++) {
+		free(ls->v[i].person);
+		free(ls->v[i].platform);
+		free(ls->v[i].source);
+		free(ls->v[i].request);
+	}
+	free(ls->v);
+	strmap_release(&ls->seen);
+	strmap_release(&ls->claimed);
+}
+
+#ifndef ACCORD_LIGHT
+/* The light binary hands --unmatched to accord-core (main.c). */
 static void
 lost_add(struct lost_set *ls, const char *person, const char *platform,
     const char *source, const char *request)
@@ -769,21 +788,6 @@ out:
 	return rc;
 }
 
-static void
-lost_release(struct lost_set *ls)
-{
-	size_t i;
-
-	for (i = 0; i < ls->n; i++) {
-		free(ls->v[i].person);
-		free(ls->v[i].platform);
-		free(ls->v[i].source);
-		free(ls->v[i].request);
-	}
-	free(ls->v);
-	strmap_release(&ls->seen);
-	strmap_release(&ls->claimed);
-}
 
 static const struct platform_cfg *
 cfg_platform(const struct snapshot *s, const char *name)
@@ -795,6 +799,7 @@ cfg_platform(const struct snapshot *s, const char *name)
 			return &s->cfg.platforms[i];
 	return NULL;
 }
+#endif
 
 int
 cmd_identities(const struct opts *o, int argc, char **argv)
@@ -830,6 +835,7 @@ cmd_identities(const struct opts *o, int argc, char **argv)
 	rc = EXIT_ERROR;
 	if (answers_identities(st, platform, 0, &ids, &err) == -1)
 		goto fail;
+#ifndef ACCORD_LIGHT
 	if (unmatched) {
 		if (unmatched_people(o, st, &ids, &ls, &snap, &err) == -1) {
 			have_snap = snap.commit[0] != '\0';
@@ -837,6 +843,7 @@ cmd_identities(const struct opts *o, int argc, char **argv)
 		}
 		have_snap = 1;
 	}
+#endif
 	if (fmt == FMT_CSV)
 		fputs(unmatched ? "kind_of_row,platform,account,kind,person,"
 		    "last_seen,source,request\n" :
@@ -861,9 +868,13 @@ cmd_identities(const struct opts *o, int argc, char **argv)
 			if (x->person || claimed || (strcmp(x->kind, "user") != 0
 			    && strcmp(x->kind, "service") != 0))
 				continue;
+#ifndef ACCORD_LIGHT
 			p = cfg_platform(&snap, x->platform);
 			if (p && config_is_protected(p, x->account))
 				continue;
+#else
+			(void)p;
+#endif
 		}
 		tfmt(ls_at, sizeof(ls_at), x->last_seen, "");
 		if (fmt == FMT_JSON)
@@ -936,8 +947,12 @@ fail:
 	fail(o, rc, 0, err.msg);
 out:
 	json_decref(acc);
+#ifndef ACCORD_LIGHT
 	if (have_snap)
 		snapshot_release(&snap);
+#else
+	(void)have_snap;
+#endif
 	lost_release(&ls);
 	identities_release(&ids);
 	state_close(st);

@@ -2,11 +2,21 @@
  * accord: access requests as code, reconciled.  This file holds the
  * command table, the global options and the usage text; each command
  * lives in its own cmd_*.c.
+ *
+ * It is built twice.  `accord` (ACCORD_LIGHT) links only SQLite, jansson
+ * and libcrypto and runs the answers itself: starting a process that
+ * maps libgit2, libcurl, libpq and their ~40 dependencies costs ~12 ms,
+ * more than a whole answer.  Every other command it hands, with the
+ * same arguments, to `accord-core` (this file built with everything),
+ * found beside it or in ../libexec/accord/.
  */
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "run.h"
 #include "util.h"
@@ -50,22 +60,62 @@ struct command {
 	int (*fn)(const struct opts *o, int argc, char **argv);
 };
 
+#ifdef ACCORD_LIGHT
+#define CORE(fn) NULL		/* run by accord-core */
+#else
+#define CORE(fn) fn
+#endif
+
 static const struct command commands[] = {
-	{ "validate", cmd_validate },
-	{ "plan", cmd_plan },
-	{ "apply", cmd_apply },
-	{ "run", cmd_run },
+	{ "validate", CORE(cmd_validate) },
+	{ "plan", CORE(cmd_plan) },
+	{ "apply", CORE(cmd_apply) },
+	{ "run", CORE(cmd_run) },
 	{ "audit", cmd_audit },
-	{ "inbox", cmd_inbox },
+	{ "inbox", CORE(cmd_inbox) },
 	{ "access", cmd_access },
 	{ "who", cmd_who },
 	{ "check", cmd_check },
-	{ "explain", cmd_explain },
-	{ "identities", cmd_identities },
+	{ "explain", CORE(cmd_explain) },
+	{ "identities", cmd_identities },	/* --unmatched: core */
 	{ "history", cmd_history },
 	{ "review", cmd_review },
 	{ "report", cmd_report },
 };
+
+#ifdef ACCORD_LIGHT
+/* Hand the whole command line to accord-core; returns only on failure. */
+static int
+exec_core(char **argv)
+{
+	char self[PATH_MAX], path[PATH_MAX + 64], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *const where[] = { "%s/accord-core",
+	    "%s/../libexec/accord/accord-core" };
+	size_t i;
+
+	if (n <= 0) {
+		fprintf(stderr, "accord: cannot find myself: %s\n",
+		    strerror(errno));
+		return EXIT_ERROR;
+	}
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		snprintf(path, sizeof(path), where[i], self);
+		if (access(path, X_OK) == 0) {
+			execv(path, argv);
+			fprintf(stderr, "accord: cannot run %s: %s\n", path,
+			    strerror(errno));
+			return EXIT_ERROR;
+		}
+	}
+	fprintf(stderr, "accord: accord-core is missing (looked beside %s and "
+	    "in %s/../libexec/accord)\n", self, self);
+	return EXIT_ERROR;
+}
+#endif
 
 /* -v, -vv and --json are global and may also follow the command. */
 static int
@@ -142,10 +192,21 @@ main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage(stderr, EXIT_USAGE);
-	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
-		if (strcmp(argv[i], commands[c].name) == 0)
-			return commands[c].fn(&o, strip_globals(&o, argc - i,
-			    argv + i), argv + i);
+	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		if (strcmp(argv[i], commands[c].name) != 0)
+			continue;
+#ifdef ACCORD_LIGHT
+		{
+			int k, core = commands[c].fn == NULL;
+			for (k = i + 1; k < argc && !core; k++)
+				core = strcmp(argv[k], "--unmatched") == 0;
+			if (core)
+				return exec_core(argv);
+		}
+#endif
+		return commands[c].fn(&o, strip_globals(&o, argc - i,
+		    argv + i), argv + i);
+	}
 	fprintf(stderr, "accord: unknown command '%s'\n", argv[i]);
 	return usage(stderr, EXIT_USAGE);
 }

@@ -276,6 +276,11 @@ struct reach {
 	struct strmap login_roles;	/* PostgreSQL: "role:X" whose X is a
 					 * login account holding grants as X */
 	int have_login_roles;
+	/* members fetched per "platform\ngrantee": a role holding many
+	 * of the targets asked about is read once */
+	struct strmap members_at;
+	struct answers *members;
+	size_t nmembers, amembers;
 };
 
 static int windows_scan(struct state *s, const struct window_filter *f,
@@ -426,22 +431,32 @@ expand_up(struct reach *r, struct answers *out, size_t from, struct diag *err)
 				free(grantee);
 				continue;
 			}
-			rc = reach_query(r, out->v[i].platform, NULL, grantee,
-			    &got, err);
+			k = xasprintf("%s\n%s", out->v[i].platform, grantee);
+			if (!strmap_get(&r->members_at, k, &v)) {
+				rc = reach_query(r, out->v[i].platform, NULL,
+				    grantee, &got, err);
+				r->members = xgrow(r->members,
+				    sizeof(*r->members), r->nmembers,
+				    &r->amembers);
+				r->members[r->nmembers] = got;
+				memset(&got, 0, sizeof(got));
+				v = r->nmembers++;
+				strmap_put(&r->members_at, k, v);
+			}
+			free(k);
 			/* via names the chain from the member down. */
 			via = out->v[i].via ? xasprintf("%s > %s", grantee,
 			    out->v[i].via) : xstrdup(grantee);
-			for (j = 0; rc == 0 && j < got.n; j++) {
+			for (j = 0; rc == 0 && j < r->members[v].n; j++) {
 				struct answer held = out->v[i];
-				if (in_chain(via, got.v[j].account) ||
-				    strcmp(got.v[j].account, held.account) == 0)
+				const struct answer *m = &r->members[v].v[j];
+				if (in_chain(via, m->account) ||
+				    strcmp(m->account, held.account) == 0)
 					continue;
-				inherit(out, &got.v[j], &held, via,
-				    r->at != 0);
+				inherit(out, m, &held, via, r->at != 0);
 			}
 			free(grantee);
 			free(via);
-			answers_release(&got);
 		}
 		lo = hi;
 	}
@@ -451,7 +466,13 @@ expand_up(struct reach *r, struct answers *out, size_t from, struct diag *err)
 static void
 reach_release(struct reach *r)
 {
+	size_t i;
+
 	strmap_release(&r->login_roles);
+	strmap_release(&r->members_at);
+	for (i = 0; i < r->nmembers; i++)
+		answers_release(&r->members[i]);
+	free(r->members);
 }
 
 static int
