@@ -16,7 +16,10 @@
 # and 8 (best of two); one apply of 2000 memberships over 20 groups and
 # 500 table SELECTs, counting the PATCH requests the emulator logged; and
 # ingest from the scimmy SCIM server (5000 users, 50 groups; skipped
-# without node).  Numbers are printed, never asserted.
+# without node).  Last, the answers commands (check, who, access,
+# history) on a state database holding 10M audit rows
+# (tests/bench/answers.sh; BENCH_AUDIT_ROWS sets the size).  Numbers are
+# printed, never asserted.
 #
 # usage: sh tests/bench/bench.sh BINARY [FILES]      (make bench)
 # env:   BENCH_COMMITS (default 5000), BENCH_MATCH (email-local | map),
@@ -678,3 +681,4 @@ platforms:
 	echo "(srv cpu: the node server's CPU over the run)"
 }
 scim_bench || echo "bench: scim stage failed" >&2
+sh "$TOP/tests/bench/answers.sh" "$ACCORD" || echo "bench: answers stage failed" >&2
