@@ -273,9 +273,7 @@ inherit(struct answers *out, const struct answer *member,
 struct reach {
 	struct state *s;
 	int64_t at;		/* 0: held now; else windows at this instant */
-	struct strmap login_roles;	/* PostgreSQL: "role:X" whose X is a
-					 * login account holding grants as X */
-	int have_login_roles;
+	struct strmap login_roles;	/* "platform\nrole:X" -> is_login_role */
 	/* members fetched per "platform\ngrantee": a role holding many
 	 * of the targets asked about is read once */
 	struct strmap members_at;
@@ -308,44 +306,37 @@ reach_query(struct reach *r, const char *platform, const char *account,
 /*
  * A PostgreSQL role that can log in is an account like any user: its own
  * grants are recorded under its bare name X, while membership of it is
- * the target role:X.  The role targets whose X is such an account (a
- * user or service identity) are the ones to follow both ways.
+ * the target role:X.  "role:X" is such a login role when X is a user or
+ * service identity on the platform and role:X has members.  Two point
+ * lookups, remembered per platform and name (0 no, 1 yes).
  */
 static int
-login_roles_load(struct reach *r, struct diag *err)
+is_login_role(struct reach *r, const char *platform, const char *name,
+    struct diag *err)
 {
 	struct stmt st;
+	char *k = xasprintf("%s\nrole:%s", platform, name);
+	size_t v;
 	int rc;
 
-	if (r->have_login_roles)
-		return 0;
-	r->have_login_roles = 1;
-	if (db_prepare(r->s, &st, "SELECT platform || char(10) || 'role:' || "
-	    "account FROM identities WHERE kind IN ('user', 'service') AND "
-	    "EXISTS (SELECT 1 FROM ingested n WHERE n.platform = "
-	    "identities.platform AND n.target = 'role:' || identities.account)",
-	    err) < 0)
-		return -1;
-	while ((rc = db_step(&st, err)) == 1)
-		strmap_put(&r->login_roles, db_col_text(&st, 0), 1);
-	db_finalize(&st);
-	return rc < 0 ? -1 : 0;
-}
-
-/* The login account behind a role target, or NULL. */
-static const char *
-login_account(struct reach *r, const char *platform, const char *target)
-{
-	char *k;
-	size_t v;
-	int yes;
-
-	if (strncmp(target, "role:", 5) != 0)
-		return NULL;
-	k = xasprintf("%s\n%s", platform, target);
-	yes = strmap_get(&r->login_roles, k, &v);
+	if (strmap_get(&r->login_roles, k, &v)) {
+		free(k);
+		return (int)v;
+	}
+	rc = db_prepare(r->s, &st, "SELECT 1 FROM identities WHERE platform = "
+	    ":platform AND account = :name AND kind IN ('user', 'service') AND "
+	    "EXISTS (SELECT 1 FROM ingested WHERE platform = :platform AND "
+	    "target = 'role:' || :name)", err);
+	if (rc == 0) {
+		db_bind_text(&st, ":platform", platform);
+		db_bind_text(&st, ":name", name);
+		rc = db_step(&st, err);
+		db_finalize(&st);
+	}
+	if (rc >= 0)
+		strmap_put(&r->login_roles, k, (size_t)rc);
 	free(k);
-	return yes ? target + 5 : NULL;
+	return rc;
 }
 
 /*
@@ -359,13 +350,12 @@ expand_down(struct reach *r, struct answers *out, size_t from,
     struct diag *err)
 {
 	size_t lo = from, hi, i, j, depth;
-	int rc = login_roles_load(r, err);
+	int rc = 0, login;
 
 	for (depth = 0; depth < VIA_DEPTH && lo < out->n && rc == 0; depth++) {
 		hi = out->n;
 		for (i = lo; i < hi && rc == 0; i++) {
 			struct answers got = { 0 };
-			const char *login;
 			char *via;
 
 			if (!is_principal(out->v[i].target) ||
@@ -373,11 +363,14 @@ expand_down(struct reach *r, struct answers *out, size_t from,
 				continue;
 			rc = reach_query(r, out->v[i].platform,
 			    out->v[i].target, NULL, &got, err);
-			login = login_account(r, out->v[i].platform,
-			    out->v[i].target);
-			if (rc == 0 && login)
-				rc = reach_query(r, out->v[i].platform, login,
-				    NULL, &got, err);
+			login = rc == 0 && strncmp(out->v[i].target, "role:",
+			    5) == 0 ? is_login_role(r, out->v[i].platform,
+			    out->v[i].target + 5, err) : 0;
+			if (login < 0)
+				rc = -1;
+			else if (login)
+				rc = reach_query(r, out->v[i].platform,
+				    out->v[i].target + 5, NULL, &got, err);
 			via = join_path(out->v[i].via, out->v[i].target);
 			for (j = 0; rc == 0 && j < got.n; j++) {
 				/* out may move: copy the member first. */
@@ -404,28 +397,24 @@ static int
 expand_up(struct reach *r, struct answers *out, size_t from, struct diag *err)
 {
 	size_t lo = from, hi, i, j, depth;
-	int rc = login_roles_load(r, err);
+	int rc = 0, login;
 
 	for (depth = 0; depth < VIA_DEPTH && lo < out->n && rc == 0; depth++) {
 		hi = out->n;
 		for (i = lo; i < hi && rc == 0; i++) {
 			struct answers got = { 0 };
-			char *grantee, *via, *k;
+			char *grantee = NULL, *via, *k;
 			size_t v;
 
 			if (is_principal(out->v[i].account))
 				grantee = xstrdup(out->v[i].account);
-			else {
+			else if ((login = is_login_role(r, out->v[i].platform,
+			    out->v[i].account, err)) < 0) {
+				rc = -1;
+				break;
+			} else if (login)
 				grantee = xasprintf("role:%s",
 				    out->v[i].account);
-				k = xasprintf("%s\n%s", out->v[i].platform,
-				    grantee);
-				if (!strmap_get(&r->login_roles, k, &v)) {
-					free(grantee);
-					grantee = NULL;
-				}
-				free(k);
-			}
 			if (grantee == NULL || in_chain(out->v[i].via,
 			    grantee)) {
 				free(grantee);
@@ -687,8 +676,8 @@ struct wscan {
 	struct answers *out;
 	struct answer cur;	/* the open window; platform NULL: none */
 	int64_t cur_seq;	/* its grant row */
-	struct stmt after;	/* person scans: the closing row by target */
-	int person_scan;
+	struct stmt after;	/* the closing row of a grant, by key */
+	int lookup_end;		/* the scan may not see every closing row */
 };
 
 static int
@@ -741,7 +730,7 @@ wscan_flush(struct wscan *w, struct diag *err)
 {
 	if (w->cur.platform == NULL)
 		return 0;
-	if (w->cur.end_reason == NULL && w->person_scan &&
+	if (w->cur.end_reason == NULL && w->lookup_end &&
 	    close_by_target(w, err) < 0)
 		return -1;
 	if (window_wanted(w->f, &w->cur)) {
@@ -820,10 +809,27 @@ windows_scan(struct state *s, const struct window_filter *f,
 	memset(&w, 0, sizeof(w));
 	w.f = f;
 	w.out = out;
-	w.person_scan = f->person != NULL;
+	/* A person scan misses closing rows without the person; a scan
+	 * at an instant reads no row after it (a window open then is one
+	 * whose key's last row up to the instant is a grant). */
+	w.lookup_end = f->person != NULL || f->at != 0;
 	buf_init(&sql, 0);
-	buf_puts(&sql, "SELECT " AUDIT_WINDOW_COLS " FROM audit WHERE "
-	    "action IN ('grant', 'revoke')");
+	/*
+	 * The index is named: without statistics (accord never runs
+	 * ANALYZE) SQLite may take `at <= ?` or the ORDER BY as the better
+	 * index and read millions of rows; each filter below has one
+	 * index that answers it by a seek (migration 3).
+	 */
+	buf_puts(&sql, "SELECT " AUDIT_WINDOW_COLS " FROM audit");
+	if (f->person)
+		buf_puts(&sql, " INDEXED BY audit_person");
+	else if (account && f->platform)
+		buf_puts(&sql, " INDEXED BY audit_account");
+	else if (f->target && f->platform)
+		buf_puts(&sql, " INDEXED BY audit_target");
+	else if (f->target)
+		buf_puts(&sql, " INDEXED BY audit_target_any");
+	buf_puts(&sql, " WHERE action IN ('grant', 'revoke')");
 	if (f->person)
 		buf_puts(&sql, " AND person = :person COLLATE NOCASE");
 	if (f->platform)
@@ -840,10 +846,12 @@ windows_scan(struct state *s, const struct window_filter *f,
 				buf_puts(&sql, " AND target < :hi");
 		}
 	}
+	if (f->at)
+		buf_puts(&sql, " AND at <= :at");
 	buf_puts(&sql, " ORDER BY platform, target, account, privilege, seq");
 	rc = db_prepare(s, &st, buf_cstr(&sql), err);
 	buf_release(&sql);
-	if (rc == 0 && w.person_scan)
+	if (rc == 0 && w.lookup_end)
 		rc = db_prepare(s, &w.after, "SELECT at, reason, action FROM "
 		    "audit WHERE platform = :platform AND target = :target AND "
 		    "seq > :seq AND action IN ('grant', 'revoke') AND "
@@ -861,6 +869,11 @@ windows_scan(struct state *s, const struct window_filter *f,
 		db_bind_text(&st, ":lo", lo);
 	if (hi && strcmp(lo, f->target) != 0)
 		db_bind_text(&st, ":hi", hi);
+	if (f->at) {
+		char at[TIME_STR_MAX];
+		/* RFC 3339 UTC text sorts as time. */
+		db_bind_text(&st, ":at", time_format(at, sizeof(at), f->at));
+	}
 	while ((rc = db_step(&st, err)) == 1)
 		if (wscan_row(&w, &st, err) < 0) {
 			rc = -1;
@@ -943,13 +956,15 @@ answers_last_event(struct state *s, const char *person, const char *platform,
 	/* The person's rows newest first (audit_person), filtered. */
 	if (db_prepare(s, &st, privilege ?
 	    "SELECT action, at, privilege, request, expires_at, reason, detail "
-	    "FROM audit WHERE person = :person COLLATE NOCASE AND "
+	    "FROM audit INDEXED BY audit_person WHERE person = :person "
+	    "COLLATE NOCASE AND "
 	    "platform = :platform AND target = :target AND privilege = "
 	    ":privilege COLLATE NOCASE AND action IN ('grant', 'revoke', "
 	    "'denied', 'grant_failed', 'revoke_failed') ORDER BY seq DESC "
 	    "LIMIT 1" :
 	    "SELECT action, at, privilege, request, expires_at, reason, detail "
-	    "FROM audit WHERE person = :person COLLATE NOCASE AND "
+	    "FROM audit INDEXED BY audit_person WHERE person = :person "
+	    "COLLATE NOCASE AND "
 	    "platform = :platform AND target = :target AND action IN "
 	    "('grant', 'revoke', 'denied', 'grant_failed', 'revoke_failed') "
 	    "ORDER BY seq DESC LIMIT 1", err) < 0)
