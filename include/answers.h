@@ -40,8 +40,14 @@ struct answers {
 };
 void answers_release(struct answers *a);
 
-/* 1 when a run has recorded state in this database, else 0. */
-int answers_have_state(struct state *s);
+/*
+ * Open the state database to answer from it, never creating one: 1 and
+ * *out when it exists and a run has recorded something; 0 when there is
+ * no state yet (err says which: no file, or no run), *out NULL; -1 on
+ * error.
+ */
+int answers_state_open(struct state **out, const char *path,
+    struct diag *err);
 
 /*
  * Access held now by one person (matched case-insensitively): through

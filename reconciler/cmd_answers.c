@@ -55,36 +55,15 @@ usage(const struct opts *o, const char *text, int check)
 }
 
 /* Open the state for an answer: EXIT_OK, or the exit code to return
- * (65 when no run has recorded anything yet). */
+ * (65 when there is no state yet or it cannot be read). */
 static int
 answers_open(const struct opts *o, struct state **st, int check)
 {
 	struct diag err;
-	char *msg;
-	int rc;
 
-	*st = NULL;
-	if (access(o->state, F_OK) != 0) {
-		msg = xasprintf("no state database at %s (run accord apply "
-		    "first)", o->state);
-		goto fail;
-	}
-	if (state_open(st, o->state, &err) == -1) {
-		msg = xstrdup(err.msg);
-		goto fail;
-	}
-	if (!answers_have_state(*st)) {
-		msg = xasprintf("%s holds no run yet (run accord apply first)",
-		    o->state);
-		state_close(*st);
-		*st = NULL;
-		goto fail;
-	}
-	return EXIT_OK;
-fail:
-	rc = fail(o, EXIT_NOSTATE, check, msg);
-	free(msg);
-	return rc;
+	if (answers_state_open(st, o->state, &err) == 1)
+		return EXIT_OK;
+	return fail(o, EXIT_NOSTATE, check, err.msg);
 }
 
 static int
@@ -360,7 +339,7 @@ cmd_check(const struct opts *o, int argc, char **argv)
 	struct answer_event ev = { 0 };
 	struct state *st;
 	struct diag err;
-	char t1[TIME_STR_MAX], t2[TIME_STR_MAX], what[512];
+	char t1[TIME_STR_MAX], what[512];
 	char *reason = NULL, *rule = NULL;
 	const char *request = NULL;
 	int64_t expires = 0;
@@ -436,7 +415,6 @@ cmd_check(const struct opts *o, int argc, char **argv)
 			    ev.request ? " through " : "",
 			    ev.request ? ev.request : "");
 	}
-	(void)t2;
 	if (o->json) {
 		json_t *doc = json_object();
 		json_object_set_new(doc, "allowed", json_boolean(allowed));

@@ -406,12 +406,10 @@ recorded_load(struct recorded *rec, const char *dbpath, struct diag *err)
 	int rc = -1;
 
 	memset(rec, 0, sizeof(*rec));
-	if (access(dbpath, F_OK) != 0)
+	switch (answers_state_open(&st, dbpath, err)) {
+	case 0:
 		return 0;
-	if (state_open(&st, dbpath, err) == -1)
-		return -1;
-	if (!answers_have_state(st)) {
-		rc = 0;
+	case -1:
 		goto out;
 	}
 	if (state_grants_load(st, &rec->sg, &rec->nsg, err) == -1 ||

@@ -1065,22 +1065,13 @@ cmd_report(const struct opts *o, int argc, char **argv)
 	if (html == NULL)
 		goto usage;
 	r.since = o->now - (int64_t)r.days * DAY;
-	if (access(o->state, F_OK) != 0) {
-		diag_set(&err, "no state database at %s (run accord apply "
-		    "first)", o->state);
+	switch (answers_state_open(&st, o->state, &err)) {
+	case 0:
 		report_fail(&r, html, &err);
 		return EXIT_NOSTATE;
-	}
-	if (state_open(&st, o->state, &err) == -1) {
+	case -1:
 		report_fail(&r, html, &err);
 		return EXIT_ERROR;
-	}
-	if (!answers_have_state(st)) {
-		diag_set(&err, "no run recorded in %s yet (run accord apply "
-		    "first)", o->state);
-		report_fail(&r, html, &err);
-		rc = EXIT_NOSTATE;
-		goto out;
 	}
 	if (load(&r, st, &err) == -1 ||
 	    report_save(html, &r, &nbars, &shown, &err) == -1) {

@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "answers.h"
 #include "buf.h"
@@ -98,17 +99,33 @@ answers_add(struct answers *a)
 }
 
 int
-answers_have_state(struct state *s)
+answers_state_open(struct state **out, const char *path, struct diag *err)
 {
 	struct stmt st;
-	struct diag err;
 	int rc;
 
-	if (db_prepare(s, &st, "SELECT 1 FROM runs LIMIT 1", &err) < 0)
+	*out = NULL;
+	if (access(path, F_OK) != 0) {
+		diag_set(err, "no state database at %s (run accord apply "
+		    "first)", path);
 		return 0;
-	rc = db_step(&st, &err);
-	db_finalize(&st);
-	return rc == 1;
+	}
+	if (state_open(out, path, err) == -1)
+		return -1;
+	if (db_prepare(*out, &st, "SELECT 1 FROM runs LIMIT 1", err) < 0)
+		rc = -1;
+	else {
+		rc = db_step(&st, err);
+		db_finalize(&st);
+	}
+	if (rc == 0)
+		diag_set(err, "%s holds no run yet (run accord apply first)",
+		    path);
+	if (rc != 1) {
+		state_close(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 /* The HELD_SELECT columns into x. */
@@ -135,20 +152,22 @@ read_held(struct stmt *st, struct answer *x)
 /*
  * Run HELD_SELECT with `where` applied to both sides of the union (it may
  * use :platform, :account, :target, :lo, :hi; unused names are not
- * bound).  Rows whose target does not match `glob` (NULL: all) are
- * dropped.
+ * bound) and `outer` (NULL: none) to the joined rows.  Rows whose target
+ * does not match `glob` (NULL: all) are dropped.
  */
 static int
-held_query(struct state *s, const char *where, const char *platform,
-    const char *account, const char *target, const char *lo, const char *hi,
-    const char *glob, struct answers *out, struct diag *err)
+held_select(struct state *s, const char *where, const char *outer,
+    const char *platform, const char *account, const char *target,
+    const char *lo, const char *hi, const char *glob, struct answers *out,
+    struct diag *err)
 {
 	struct stmt st;
 	char *sql;
 	int rc;
 
-	sql = xasprintf(HELD_SELECT "ORDER BY h.platform, h.target, "
-	    "h.privilege, h.account", where, where);
+	sql = xasprintf(HELD_SELECT "%s%s ORDER BY h.platform, h.target, "
+	    "h.privilege, h.account", where, where, outer ? "WHERE " : "",
+	    outer ? outer : "");
 	rc = db_prepare(s, &st, sql, err);
 	free(sql);
 	if (rc < 0)
@@ -170,6 +189,15 @@ held_query(struct state *s, const char *where, const char *platform,
 	}
 	db_finalize(&st);
 	return rc < 0 ? -1 : 0;
+}
+
+static int
+held_query(struct state *s, const char *where, const char *platform,
+    const char *account, const char *target, const char *lo, const char *hi,
+    const char *glob, struct answers *out, struct diag *err)
+{
+	return held_select(s, where, NULL, platform, account, target, lo, hi,
+	    glob, out, err);
 }
 
 /* A target through which its holders reach what it holds. */
@@ -614,25 +642,13 @@ static int
 held_source(struct state *s, const char *platform, int outside,
     struct answers *out, struct diag *err)
 {
-	struct answers all = { 0 };
-	size_t i;
-	int rc;
-
 	memset(out, 0, sizeof(*out));
-	rc = held_query(s, platform ? "platform = :platform" : "1", platform,
-	    NULL, NULL, NULL, NULL, NULL, &all, err);
-	if (rc < 0) {
-		answers_release(&all);
+	if (held_select(s, platform ? "platform = :platform" : "1", outside ?
+	    "g.platform IS NULL" : "g.platform IS NOT NULL", platform, NULL,
+	    NULL, NULL, NULL, NULL, out, err) < 0) {
+		answers_release(out);
 		return -1;
 	}
-	/* Move the wanted rows; release the rest. */
-	for (i = 0; i < all.n; i++) {
-		if (all.v[i].outside == outside) {
-			*answers_add(out) = all.v[i];
-			memset(&all.v[i], 0, sizeof(all.v[i]));
-		}
-	}
-	answers_release(&all);
 	return 0;
 }
 

@@ -226,7 +226,7 @@ exit_is 1 "report into a missing directory: exit 1" acc --now $NOW report --html
 like "$ERR" "report: $T/missing/r.html: No such file or directory" "missing directory: the message names the file"
 : >"$T/empty.db"
 exit_is 65 "a state database with no run: exit 65" "$ACCORD" -C "$AR" --state "$T/empty.db" --now $NOW report --html "$T/out/empty.html"
-like "$ERR" "no run recorded" "no run: says so"
+like "$ERR" "holds no run yet" "no run: says so"
 is "$(ls -A "$T/out")" "report.html" "no file written for a failed report"
 
 # A shorter period: only the windows that overlap it.
@@ -260,7 +260,7 @@ exit_is 1 "report into a missing directory --json: exit 1" acc --now $NOW --json
 is "$(ojv '[d["html"], d["days"]]')" "[\"$T/missing/r.html\", 90]" "missing directory --json: the file asked for"
 like "$(ojv 'd["error"]')" "report: $T/missing/r.html: No such file or directory" "missing directory --json: the error"
 exit_is 65 "a state database with no run --json: exit 65" "$ACCORD" -C "$AR" --state "$T/empty.db" --now $NOW --json report --html "$T/out/empty.html"
-like "$(ojv 'd["error"]')" "no run recorded" "no run --json: the error"
+like "$(ojv 'd["error"]')" "holds no run yet" "no run --json: the error"
 
 # --- in a browser -------------------------------------------------------------
 for x in /usr/bin/chromium /usr/bin/chromedriver; do

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -296,7 +297,6 @@ test_held(void)
 	    &err) == 0, "ingest saved");
 	ingest_release(&in);
 
-	ok(answers_have_state(s) == 0, "no run yet: no state");
 
 	ok(answers_access(s, "alice@EXAMPLE.com", &a, &err) == 0, "access");
 	got = list(&a);
@@ -420,6 +420,33 @@ test_plans(void)
 }
 
 static void
+test_state_open(void)
+{
+	char *path = xasprintf("%s/open.db", tap_tmpdir());
+	struct state *s = NULL;
+	struct diag err;
+	int64_t run;
+
+	memset(&err, 0, sizeof(err));
+	is_int(answers_state_open(&s, path, &err), 0, "no file: no state");
+	ok(s == NULL && strstr(err.msg, "no state database") != NULL,
+	    "no file: says so (%s)", err.msg);
+	ok(access(path, F_OK) != 0, "no file: none created");
+	s = open_db("open.db");
+	state_close(s);
+	is_int(answers_state_open(&s, path, &err), 0, "a database with no run");
+	ok(s == NULL && strstr(err.msg, "no run yet") != NULL,
+	    "no run: says so (%s)", err.msg);
+	s = open_db("open.db");
+	ok(state_run_begin(s, 100, "apply", NULL, &run, &err) == 0, "a run");
+	state_close(s);
+	is_int(answers_state_open(&s, path, &err), 1, "a run recorded: open");
+	ok(s != NULL, "and the state handed back");
+	state_close(s);
+	free(path);
+}
+
+static void
 test_best(void)
 {
 	struct answer v[4];
@@ -462,6 +489,7 @@ main(void)
 	test_windows();
 	test_windows_via();
 	test_best();
+	test_state_open();
 	test_held();
 	test_plans();
 	return tap_done();
